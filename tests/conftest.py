@@ -30,3 +30,6 @@ def _forbid_outbound_network(monkeypatch):
         return _real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+pytest_plugins = ["tests.app_fixtures"]

@@ -1,0 +1,109 @@
+"""Application factory, assembled from small register_* steps."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from complaints import extensions
+from complaints.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        "complaints",
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    register_config(app, overrides)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_cli(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict | None) -> None:
+    app.config.update(load_config(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
+    )
+    extensions.babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(ROOT / "complaints" / "translations"),
+    )
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+
+
+def _select_locale() -> str:
+    languages = current_languages()
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def current_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def register_models() -> None:
+    # Importing the model modules puts every table on the metadata (migrations, create_all).
+    from complaints import models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from complaints.cases.views import bp as cases_bp
+    from complaints.health import bp as health_bp
+    from complaints.merchants.views import bp as merchants_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(merchants_bp)
+    app.register_blueprint(cases_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from complaints.cli import register_commands
+
+    register_commands(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from complaints.errors import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from complaints.presentation import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
+
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters.update(TEMPLATE_FILTERS)
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        return response

@@ -1,0 +1,113 @@
+"""Evidence photos: type checked by content, metadata (EXIF location) stripped by re-encoding."""
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from complaints.cases.models import Evidence, EvidenceKind
+from complaints.extensions import db
+
+ACCEPTED_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is already more than any phone sends
+
+
+class EvidenceRejected(ValueError):
+    """The message names the file and says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    content_type: str
+    extension: str
+
+
+def clean_image(raw: bytes, filename: str, max_bytes: int) -> CleanImage:
+    if len(raw) > max_bytes:
+        raise EvidenceRejected(
+            _("%(name)s is larger than %(mb)d MB.", name=filename, mb=max_bytes // 2**20)
+        )
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            image_format = probe.format
+            if image_format not in ACCEPTED_FORMATS:
+                raise EvidenceRejected(
+                    _("%(name)s is not a JPEG, PNG or WebP photo.", name=filename)
+                )
+            if probe.width * probe.height > MAX_PIXELS:
+                raise EvidenceRejected(_("%(name)s has too many pixels.", name=filename))
+            probe.load()
+            upright = ImageOps.exif_transpose(probe)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise EvidenceRejected(
+            _("%(name)s is not a readable JPEG, PNG or WebP photo.", name=filename)
+        ) from exc
+    content_type, extension = ACCEPTED_FORMATS[image_format]
+    out = io.BytesIO()
+    # Re-encoding from pixels drops EXIF, GPS and any trailing payload, by construction.
+    if image_format == "JPEG":
+        upright.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    else:
+        upright.save(out, image_format)
+    return CleanImage(out.getvalue(), content_type, extension)
+
+
+def stage_uploads(
+    files, *, submission_key_hash: str, upload_dir: str, max_bytes: int, max_files: int
+) -> list[str]:
+    """Store each acceptable file against the submission; return one message per rejected file.
+
+    Staging means a form re-rendered for another error keeps the photos already sent.
+    """
+    already = db.session.query(Evidence).filter_by(submission_key_hash=submission_key_hash)
+    seen_digests = {item.sha256 for item in already}
+    errors: list[str] = []
+    for storage in files:
+        if not storage or not storage.filename:
+            continue
+        if len(seen_digests) >= max_files:
+            errors.append(_("At most %(n)d photos per complaint.", n=max_files))
+            break
+        raw = storage.stream.read(max_bytes + 1)
+        try:
+            image = clean_image(raw, storage.filename, max_bytes)
+        except EvidenceRejected as exc:
+            errors.append(str(exc))
+            continue
+        digest = hashlib.sha256(image.data).hexdigest()
+        if digest in seen_digests:
+            continue
+        seen_digests.add(digest)
+        stored_name = f"{secrets.token_hex(16)}.{image.extension}"
+        (Path(upload_dir) / stored_name).write_bytes(image.data)
+        db.session.add(
+            Evidence(
+                submission_key_hash=submission_key_hash,
+                kind=EvidenceKind.PHOTO,
+                stored_name=stored_name,
+                content_type=image.content_type,
+                size_bytes=len(image.data),
+                sha256=digest,
+                original_name=storage.filename[:255],
+            )
+        )
+    db.session.flush()
+    return errors
+
+
+def staged_evidence(submission_key_hash: str) -> list[Evidence]:
+    return (
+        db.session.query(Evidence)
+        .filter_by(submission_key_hash=submission_key_hash, case_id=None)
+        .order_by(Evidence.id)
+        .all()
+    )

@@ -1,0 +1,142 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from complaints.categories import Category
+from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.extensions import db
+from workflows.states import CaseState, Role
+
+
+class Remedy(StrEnum):
+    REFUND = "refund"
+    PARTIAL_REFUND = "partial_refund"
+    REPLACEMENT = "replacement"
+    COMPENSATION = "compensation"
+    APOLOGY = "apology"
+    OTHER = "other"
+
+
+class CaseSource(StrEnum):
+    QR = "qr"
+    SEARCH = "search"
+    API = "api"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("amount_paid_fen >= 0", name="amount_paid_not_negative"),
+        CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
+        Index("ix_cases_agency_state", "agency_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "case_state"))
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[CaseSource] = mapped_column(enum_column_type(CaseSource, "case_source"))
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
+
+    category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
+    description: Mapped[str] = mapped_column(Text)
+    occurred_on: Mapped[date]
+    amount_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_claimed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    remedy: Mapped[Remedy] = mapped_column(enum_column_type(Remedy, "remedy"))
+
+    # Personal data: shown in full only to the tourist and the handling regulator.
+    tourist_name: Mapped[str] = mapped_column(String(128))
+    tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    contact_consent: Mapped[bool] = mapped_column(default=False)
+
+    # Only hashes: a database leak must not open anyone's tracking page or replay a submission.
+    tracking_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    submission_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    enterprise = relationship("Enterprise")
+    outlet = relationship("Outlet")
+    agency = relationship("Agency")
+    division = relationship("Division")
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.seq", viewonly=True
+    )
+    evidence: Mapped[list["Evidence"]] = relationship(
+        back_populates="case", order_by="Evidence.id", viewonly=True
+    )
+
+
+class CaseEvent(db.Model):
+    """Append-only audit row per transition, hash-chained within its case."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int]
+    trigger: Mapped[str] = mapped_column(String(48))
+    from_state: Mapped[CaseState | None] = mapped_column(enum_column_type(CaseState, "from_state"))
+    to_state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "to_state"))
+    actor_role: Mapped[Role] = mapped_column(enum_column_type(Role, "actor_role"))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    RECEIPT = "receipt"
+    CONTRACT = "contract"
+    COMMUNICATION = "communication"
+    OTHER = "other"
+
+
+class Evidence(db.Model):
+    """An uploaded file. Staged under its submission key until the case exists, so a form
+    re-rendered for an error keeps the photos already sent."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    submission_key_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[EvidenceKind] = mapped_column(enum_column_type(EvidenceKind, "evidence_kind"))
+    stored_name: Mapped[str] = mapped_column(String(96), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="evidence")
+
+
+class CaseNumberSequence(db.Model):
+    """Per city and day counter behind case numbers such as HN-460200-20261125-000123."""
+
+    __tablename__ = "case_number_sequences"
+
+    prefix: Mapped[str] = mapped_column(String(24), primary_key=True)
+    last_value: Mapped[int]

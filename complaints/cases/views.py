@@ -1,0 +1,162 @@
+"""The tourist's complaint form and tracking page. Thin: parse, call a service, render."""
+
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
+
+from complaints.cases import services
+from complaints.cases.evidence import stage_uploads, staged_evidence
+from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
+from complaints.cases.models import CaseSource, Remedy
+from complaints.cases.presenters import tracking_view
+from complaints.categories import Category
+from complaints.database import utcnow
+from complaints.extensions import db, limiter
+from complaints.merchants.services import (
+    ScanStatus,
+    enterprise_by_uscc,
+    resolve_scan_token,
+)
+from complaints.outbox.services import relay_after_commit
+from complaints.presentation import yuan_to_fen
+
+bp = Blueprint("cases", __name__)
+
+
+def _complaint_rate_limit() -> str:
+    return current_app.config["COMPLAINT_RATE_LIMIT"]
+
+
+@bp.route("/s/<token>/complain", methods=["GET", "POST"])
+@limiter.limit(_complaint_rate_limit, methods=["POST"])
+def complain_at_outlet(token: str):
+    result = resolve_scan_token(token)
+    if result.status is ScanStatus.INVALID:
+        abort(404, description="This code is not one of ours, or it was damaged.")
+    if result.status is ScanStatus.REPLACED:
+        return render_template("scan_replaced.html", outlet=result.outlet), 410
+    outlet = result.outlet
+    return _complaint_form(outlet.enterprise, outlets=[outlet], source=CaseSource.QR)
+
+
+@bp.route("/m/<uscc>/complain", methods=["GET", "POST"])
+@limiter.limit(_complaint_rate_limit, methods=["POST"])
+def complain_about_enterprise(uscc: str):
+    enterprise = enterprise_by_uscc(uscc) or abort(404)
+    return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
+
+
+def _complaint_form(enterprise, *, outlets, source: CaseSource):
+    form = ComplaintForm()
+    form.outlet_code.choices = [SelectChoice(o.code, o.name_zh) for o in outlets]
+    if request.method == "GET":
+        form.submission_key.data = secrets.token_urlsafe(24)
+        form.language.data = (
+            "en" if str(request.accept_languages.best or "").startswith("en") else "zh"
+        )
+        if len(outlets) == 1:
+            form.outlet_code.data = outlets[0].code
+            form.category.data = outlets[0].category.value
+    elif form.is_submitted():
+        retried = _existing_submission(form.submission_key.data)
+        if retried:
+            return retried
+        upload_errors = []
+        key_ok = services_key_ok(form)
+        if key_ok:
+            upload_errors = stage_uploads(
+                request.files.getlist(form.evidence.name),
+                submission_key_hash=services.hash_key(form.submission_key.data),
+                upload_dir=current_app.config["UPLOAD_DIR"],
+                max_bytes=current_app.config["EVIDENCE_MAX_FILE_BYTES"],
+                max_files=current_app.config["EVIDENCE_MAX_FILES"],
+            )
+        valid = form.validate()
+        outlet = _chosen_outlet(form, outlets)
+        if valid and outlet is not False and not upload_errors:
+            return _file(form, enterprise, outlet, source)
+        form.evidence.errors = list(form.evidence.errors) + upload_errors
+        db.session.commit()  # keep the photos that were fine for the next attempt
+    staged = (
+        staged_evidence(services.hash_key(form.submission_key.data))
+        if services_key_ok(form)
+        else []
+    )
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "complaint_form.html", form=form, enterprise=enterprise, outlets=outlets, staged=staged
+    ), status
+
+
+def services_key_ok(form) -> bool:
+    return bool(SUBMISSION_KEY_PATTERN.match(form.submission_key.data or ""))
+
+
+def _chosen_outlet(form, outlets):
+    """The outlet picked, None when the complaint is about the enterprise as a whole, or
+    False (with an error on the field) when the pick is not one of this merchant's."""
+    code = form.outlet_code.data
+    if not code:
+        return None
+    for outlet in outlets:
+        if outlet.code == code:
+            return outlet
+    form.outlet_code.errors = [*form.outlet_code.errors, "Choose one of this merchant's outlets."]
+    return False
+
+
+def _existing_submission(submission_key: str | None):
+    if not submission_key:
+        return None
+    case = services.case_for_submission(submission_key)
+    if case is None:
+        return None
+    tracking_key = services.tracking_key_for(submission_key, current_app.config["SECRET_KEY"])
+    return redirect(url_for("cases.track", tracking_key=tracking_key, new=1), code=303)
+
+
+def _file(form, enterprise, outlet, source):
+    data = services.ComplaintInput(
+        enterprise_id=enterprise.id,
+        outlet_id=outlet.id if outlet else None,
+        category=Category(form.category.data),
+        description=form.description.data.strip(),
+        occurred_on=form.occurred_on.data,
+        amount_paid_fen=yuan_to_fen(form.amount_paid.amount),
+        amount_claimed_fen=yuan_to_fen(form.amount_claimed.amount),
+        remedy=Remedy(form.remedy.data),
+        tourist_name=form.tourist_name.data.strip(),
+        tourist_phone=form.phone_e164,
+        language=form.language.data,
+        contact_consent=form.contact_consent.data,
+        source=source,
+        submission_key=form.submission_key.data,
+    )
+    try:
+        filed = services.file_complaint(
+            data,
+            secret_key=current_app.config["SECRET_KEY"],
+            public_base_url=current_app.config["PUBLIC_BASE_URL"],
+            now=utcnow(),
+        )
+        db.session.commit()
+    except IntegrityError:
+        # A double tap raced us to the same submission key: show the case the first one made.
+        db.session.rollback()
+        return _existing_submission(form.submission_key.data) or abort(409)
+    relay_after_commit()
+    return redirect(url_for("cases.track", tracking_key=filed.tracking_key, new=1), code=303)
+
+
+@bp.get("/t/<tracking_key>")
+def track(tracking_key: str):
+    case = services.case_for_tracking_key(tracking_key) or abort(404)
+    return render_template(
+        "tracking.html",
+        view=tracking_view(case),
+        just_filed=request.args.get("new") == "1",
+        tracking_url=current_app.config["PUBLIC_BASE_URL"]
+        + url_for("cases.track", tracking_key=tracking_key),
+    )

@@ -1,0 +1,110 @@
+"""Configuration from the environment, failing fast where a production default would be unsafe."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app refuses to start rather than run unsafely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_config(instance_path: str, environ=None) -> dict:
+    environ = os.environ if environ is None else environ
+    env = environ.get("ANXIN_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"ANXIN_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+
+    secret = environ.get("SECRET_KEY", "")
+    if not secret:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
+        # Dev and tests get a per-instance key so nothing guessable ever signs a printed QR code.
+        secret = _instance_secret(instance_path)
+
+    # Printed QR codes are signed with their own key: rotating SECRET_KEY (sessions, CSRF)
+    # must never invalidate every poster on the island.
+    qr_key = environ.get("QR_SIGNING_KEY", "")
+    if not qr_key:
+        if env == "production":
+            raise ConfigError("QR_SIGNING_KEY must be set in production; never change it")
+        qr_key = secret
+
+    database_url = environ.get("DATABASE_URL") or ""
+    if not database_url:
+        if env == "production":
+            raise ConfigError("DATABASE_URL must be set in production (postgresql+psycopg://...)")
+        database_url = f"sqlite:///{Path(instance_path) / 'anxin.sqlite3'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if env == "production" and not public_base_url:
+        raise ConfigError("PUBLIC_BASE_URL must be set in production: printed QR codes carry it")
+
+    upload_dir = environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads")
+    return {
+        "ANXIN_ENV": env,
+        "SECRET_KEY": secret,
+        "QR_SIGNING_KEY": qr_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "REDIS_URL": environ.get("REDIS_URL", ""),
+        "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
+        "UPLOAD_DIR": upload_dir,
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
+        "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
+        "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
+        "SMS_BACKEND": environ.get("SMS_BACKEND", "console_sms"),
+        "EMAIL_BACKEND": environ.get("EMAIL_BACKEND", "console_email"),
+        "NOTIFICATION_SETTINGS": {
+            key: value for key, value in environ.items() if key.startswith(("TWILIO_", "SMTP_"))
+        },
+        "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ("zh", "en"),
+        "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
+        "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
+        "WTF_CSRF_TIME_LIMIT": None,  # a tourist may take a while on a bad network
+        "SESSION_COOKIE_SECURE": env == "production",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "TESTING": env == "test",
+    }
+
+
+def _engine_options(database_url: str) -> dict:
+    if database_url.startswith("sqlite"):
+        # Several threads (the dev server, browser tests) share the file; wait instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,113 @@
+"""Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import func, select
+
+from complaints.cases.models import Case
+from complaints.database import utcnow
+from complaints.extensions import db
+from complaints.merchants.forms import MerchantSearchForm
+from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
+from complaints.merchants.services import (
+    ScanStatus,
+    enterprise_by_uscc,
+    outlet_by_code,
+    resolve_scan_token,
+    scan_url,
+    search_enterprises,
+)
+
+bp = Blueprint("merchants", __name__)
+
+POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, code width in mm
+
+
+def complaint_record(enterprise_id: int) -> dict:
+    since = utcnow() - timedelta(days=365)
+    count = db.session.scalar(
+        select(func.count(Case.id)).where(
+            Case.enterprise_id == enterprise_id, Case.created_at >= since
+        )
+    )
+    return {"complaints_12m": count or 0}
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html", form=MerchantSearchForm())
+
+
+@bp.get("/s/<token>")
+def scan(token: str):
+    result = resolve_scan_token(token)
+    if result.status is ScanStatus.INVALID:
+        abort(404, description="This code is not one of ours, or it was damaged.")
+    if result.status is ScanStatus.REPLACED:
+        return render_template("scan_replaced.html", outlet=result.outlet), 410
+    outlet = result.outlet
+    return render_template(
+        "scan.html",
+        outlet=outlet,
+        enterprise=outlet.enterprise,
+        token=token,
+        record=complaint_record(outlet.enterprise_id),
+    )
+
+
+@bp.get("/find")
+def find():
+    form = MerchantSearchForm(request.args)
+    results = search_enterprises(form.q.data) if request.args and form.validate() else []
+    return render_template("search.html", form=form, results=results, searched=bool(request.args))
+
+
+@bp.get("/m/<uscc>")
+def enterprise_page(uscc: str):
+    enterprise = enterprise_by_uscc(uscc) or abort(404)
+    return render_template(
+        "enterprise.html", enterprise=enterprise, record=complaint_record(enterprise.id)
+    )
+
+
+def _outlet_or_404(code: str):
+    return outlet_by_code(code) or abort(404)
+
+
+@bp.get("/outlets/<code>/qr.png")
+def outlet_qr_png(code: str):
+    return Response(qr_png(scan_url(_outlet_or_404(code))), mimetype="image/png")
+
+
+@bp.get("/outlets/<code>/qr.svg")
+def outlet_qr_svg(code: str):
+    return Response(qr_svg(scan_url(_outlet_or_404(code))), mimetype="image/svg+xml")
+
+
+@bp.get("/outlets/<code>/qr-print.png")
+def outlet_qr_print_png(code: str):
+    width_mm = request.args.get("mm", default=90, type=int)
+    if not 20 <= width_mm <= 200:
+        abort(400, description="mm must be between 20 and 200.")
+    url = scan_url(_outlet_or_404(code))
+    return Response(qr_png_for_print(url, width_mm=width_mm), mimetype="image/png")
+
+
+@bp.get("/outlets/<code>/poster")
+def outlet_poster(code: str):
+    outlet = _outlet_or_404(code)
+    size = request.args.get("size", "a5").lower()
+    if size not in POSTER_SIZES:
+        abort(400, description="size must be a5 or a6.")
+    width, height, code_mm = POSTER_SIZES[size]
+    return render_template(
+        "poster.html",
+        outlet=outlet,
+        enterprise=outlet.enterprise,
+        url=scan_url(outlet),
+        size=size,
+        page_width=width,
+        page_height=height,
+        code_mm=code_mm,
+    )

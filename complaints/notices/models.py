@@ -1,0 +1,60 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.extensions import db
+
+
+class Audience(StrEnum):
+    TOURIST = "tourist"
+    MERCHANT = "merchant"
+    REGULATOR = "regulator"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # written with the event, waiting for its job
+    RETRYING = "retrying"  # a transient failure; tried again with backoff
+    SENT = "sent"  # the provider took it
+    DELIVERED = "delivered"  # the provider confirmed delivery (status callback)
+    FAILED = "failed"  # permanently refused; the reason says why
+
+
+class Notification(db.Model):
+    """One message to one recipient about one case event, and what became of it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint(
+            "case_id",
+            "event_key",
+            "audience",
+            "channel",
+            "recipient",
+            name="uq_notifications_once_per_event",
+        ),
+        Index("ix_notifications_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_key: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[Audience] = mapped_column(enum_column_type(Audience, "audience"))
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    # Parts of the body that must not outlive delivery (a tracking link) are redacted after.
+    secret_fragment: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column_type(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

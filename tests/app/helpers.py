@@ -1,0 +1,58 @@
+"""Small builders shared by app tests."""
+
+import io
+from datetime import timedelta
+
+from PIL import Image
+from sqlalchemy import select
+
+from complaints.clock import local_today
+from complaints.extensions import db
+from complaints.merchants.models import Outlet
+from complaints.merchants.services import scan_token
+from tests.app_fixtures import hidden_fields
+
+
+def outlet_named(name_en_part: str) -> Outlet:
+    return db.session.scalar(select(Outlet).where(Outlet.name_en.contains(name_en_part)))
+
+
+def complaint_form_data(client, token: str, **overrides) -> dict:
+    page = client.get(f"/s/{token}/complain")
+    assert page.status_code == 200, page.status_code
+    data = hidden_fields(page.get_data(as_text=True))
+    data.update(
+        category="catering",
+        description="Charged 880 yuan for seafood priced at 88 on the board.",
+        occurred_on=(local_today() - timedelta(days=1)).isoformat(),
+        amount_paid="880.00",
+        amount_claimed="792.00",
+        remedy="partial_refund",
+        tourist_name="Alice Tourist",
+        phone="+44 7911 123456",
+        language="en",
+        contact_consent="y",
+    )
+    data.update(overrides)
+    return data
+
+
+def photo_bytes(fmt: str = "JPEG", *, with_gps: bool = False, size=(64, 48)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    if with_gps:
+        exif = Image.Exif()
+        exif[0x010F] = "PhoneMaker"  # Make
+        gps = exif.get_ifd(0x8825)
+        gps[1] = "N"
+        gps[2] = (18.0, 15.0, 0.0)
+        gps[3] = "E"
+        gps[4] = (109.0, 30.0, 0.0)
+        image.save(out, fmt, exif=exif)
+    else:
+        image.save(out, fmt)
+    return out.getvalue()
+
+
+def token_for(outlet: Outlet) -> str:
+    return scan_token(outlet)

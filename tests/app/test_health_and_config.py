@@ -1,0 +1,79 @@
+import pytest
+
+from complaints.config import ConfigError, load_config
+
+
+def test_healthz_answers_when_the_database_does(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_gone(tmp_path):
+    from complaints import create_app
+
+    # A directory where the SQLite file should be: connecting fails, as a dead server would.
+    broken = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("missing", "environ"),
+    [
+        ("SECRET_KEY", {"ANXIN_ENV": "production"}),
+        ("QR_SIGNING_KEY", {"ANXIN_ENV": "production", "SECRET_KEY": "s" * 40}),
+        (
+            "DATABASE_URL",
+            {"ANXIN_ENV": "production", "SECRET_KEY": "s" * 40, "QR_SIGNING_KEY": "q" * 40},
+        ),
+        (
+            "PUBLIC_BASE_URL",
+            {
+                "ANXIN_ENV": "production",
+                "SECRET_KEY": "s" * 40,
+                "QR_SIGNING_KEY": "q" * 40,
+                "DATABASE_URL": "postgresql://db/anxin",
+            },
+        ),
+    ],
+)
+def test_production_refuses_to_start_without_required_settings(tmp_path, missing, environ):
+    with pytest.raises(ConfigError, match=missing):
+        load_config(str(tmp_path), environ)
+
+
+def test_production_config_is_accepted_when_complete(tmp_path):
+    config = load_config(
+        str(tmp_path),
+        {
+            "ANXIN_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "QR_SIGNING_KEY": "q" * 40,
+            "DATABASE_URL": "postgresql://db/anxin",
+            "PUBLIC_BASE_URL": "https://anxin.example/",
+        },
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/anxin"
+    assert config["PUBLIC_BASE_URL"] == "https://anxin.example"
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_gets_a_stable_random_secret_not_a_default(tmp_path):
+    first = load_config(str(tmp_path), {})["SECRET_KEY"]
+    second = load_config(str(tmp_path), {})["SECRET_KEY"]
+    other = load_config(str(tmp_path / "other"), {})["SECRET_KEY"]
+    assert first == second
+    assert first != other
+    assert len(first) >= 40
+
+
+def test_bad_numbers_in_config_name_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="MAX_UPLOAD_BYTES"):
+        load_config(str(tmp_path), {"MAX_UPLOAD_BYTES": "lots"})

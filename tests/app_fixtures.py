@@ -1,0 +1,114 @@
+"""The Flask tutorial's fixtures (app, client, runner) on a migrated database of our own."""
+
+import os
+import re
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import text
+
+from tests import services as test_services
+
+os.environ["ANXIN_ENV"] = "test"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    admin_url = test_services.postgres_admin_url()
+    if admin_url:
+        name, url = test_services.create_postgres_database(admin_url)
+        yield url
+        test_services.drop_postgres_database(admin_url, name)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'anxin.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from complaints import create_app
+
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": "",  # inline jobs unless a test asks for the real queue
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            "PUBLIC_BASE_URL": "http://anxin.test",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "QR_SIGNING_KEY": "test-qr-key-not-for-production",
+        }
+    )
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        from complaints.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        _empty_all_tables(app)
+
+
+def _empty_all_tables(app):
+    from complaints.extensions import db
+
+    db.session.rollback()
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def seeded(app_ctx):
+    from complaints.extensions import db
+    from complaints.seed import seed_all
+
+    seed_all()
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app, app_ctx):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class _FormFields(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("type") == "hidden" and attributes.get("name"):
+            self.fields[attributes["name"]] = attributes.get("value") or ""
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.fields
+
+
+def error_for(html: str, field: str) -> list[str]:
+    """The error messages shown next to one form field."""
+    block = re.search(rf'<div class="field[^"]*" id="field-{field}">(.*?)</div>', html, re.S)
+    if not block:
+        return []
+    return re.findall(r'<p class="error" role="alert">(.*?)</p>', block.group(1), re.S)

@@ -1,0 +1,3 @@
+from complaints import create_app
+
+app = create_app()
