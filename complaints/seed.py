@@ -234,6 +234,11 @@ def _demo_outlet_code(seed_text: str) -> str:
     return "".join(OUTLET_CODE_ALPHABET[b % len(OUTLET_CODE_ALPHABET)] for b in digest[:8])
 
 
+def _demo_mobile(uscc: str) -> str:
+    digits = str(int(hashlib.sha256(uscc.encode()).hexdigest(), 16))[:8]
+    return f"+86138{digits}"
+
+
 def seed_reference_data() -> None:
     existing = set(db.session.scalars(select(Division.code)))
     for code, zh, en, parent in hainan.all_divisions():
@@ -244,7 +249,15 @@ def seed_reference_data() -> None:
     for code, zh, en in hainan.agency_divisions():
         slug = f"amr-{code}"
         if slug not in known_agencies:
-            db.session.add(Agency(slug=slug, name_zh=zh, name_en=en, division_code=code))
+            db.session.add(
+                Agency(
+                    slug=slug,
+                    name_zh=zh,
+                    name_en=en,
+                    division_code=code,
+                    notify_email=f"duty-{code}@amr.hainan.example",
+                )
+            )
     db.session.flush()
 
 
@@ -260,6 +273,8 @@ def seed_demo_merchants() -> list[Enterprise]:
                 name_en=en,
                 division_code=division,
                 answers_first=answers_first,
+                contact_phone=_demo_mobile(uscc),
+                contact_email=f"service-{uscc[-6:].lower()}@merchant.example",
             )
             db.session.add(enterprise)
             db.session.flush()

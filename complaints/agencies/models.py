@@ -14,6 +14,8 @@ class Agency(db.Model):
     name_zh: Mapped[str] = mapped_column(String(128))
     name_en: Mapped[str] = mapped_column(String(160))
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
+    # The duty inbox: new cases in the queue and escalations are announced here.
+    notify_email: Mapped[str | None] = mapped_column(String(255))
 
     def name(self, locale: str) -> str:
         return self.name_zh if locale == "zh" else self.name_en

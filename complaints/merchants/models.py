@@ -23,6 +23,10 @@ class Enterprise(db.Model):
     uscc_override_by: Mapped[str | None] = mapped_column(String(128))
     # Merchants that joined online dispute resolution answer first (12315 ODR model).
     answers_first: Mapped[bool] = mapped_column(default=True)
+    # Where new cases and deadline reminders go until staff log in to the portal.
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    notify_language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     outlets: Mapped[list["Outlet"]] = relationship(back_populates="enterprise")

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4841661908b6
+Revision ID: 89da2a04be13
 Revises: 
-Create Date: 2026-11-25 10:39:20.170800
+Create Date: 2026-11-25 10:43:02.799214
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import complaints.database
 
 
 # revision identifiers, used by Alembic.
-revision = '4841661908b6'
+revision = '89da2a04be13'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -56,6 +56,7 @@ def upgrade():
     sa.Column('name_zh', sa.String(length=128), nullable=False),
     sa.Column('name_en', sa.String(length=160), nullable=False),
     sa.Column('division_code', sa.String(length=6), nullable=False),
+    sa.Column('notify_email', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['division_code'], ['divisions.code'], name=op.f('fk_agencies_division_code_divisions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agencies')),
     sa.UniqueConstraint('slug', name=op.f('uq_agencies_slug'))
@@ -72,6 +73,9 @@ def upgrade():
     sa.Column('uscc_override_reason', sa.Text(), nullable=True),
     sa.Column('uscc_override_by', sa.String(length=128), nullable=True),
     sa.Column('answers_first', sa.Boolean(), nullable=False),
+    sa.Column('contact_phone', sa.String(length=20), nullable=True),
+    sa.Column('contact_email', sa.String(length=255), nullable=True),
+    sa.Column('notify_language', sa.String(length=8), nullable=False),
     sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['division_code'], ['divisions.code'], name=op.f('fk_enterprises_division_code_divisions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprises')),
