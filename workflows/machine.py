@@ -1,0 +1,317 @@
+"""The case state machine, as data.
+
+`CASE_TRANSITIONS` is the single source of truth for who may do what in which state, under
+which conditions, with which justification, and which time limit starts. Code elsewhere asks
+`allowed_triggers` (what to offer in a UI) and `check` (may this happen?) instead of testing
+states itself. The same functions run the compensation track when given its table
+(see `workflows.compensation`).
+
+The machine is pure: it neither stores nor records anything. The caller builds the facts its
+guards read, fires the transition, writes the case event, and then uses `apply_effects` to
+learn the facts that follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from workflows.grounds import DeclineGround, TerminationGround
+from workflows.states import OPEN_STATES, CaseState, DeadlineKind, Role
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition on one boolean fact: `Guard("offer_pending")` or `Guard("x", False)`."""
+
+    fact: str
+    expected: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.fact if self.expected else f"not_{self.fact}"
+
+    def holds(self, facts: Facts) -> bool:
+        return getattr(facts, self.fact) is self.expected
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    sources: frozenset[StrEnum]
+    target: StrEnum | None  # None: the state stays, only an event is recorded
+    roles: frozenset[Role]
+    guards: tuple[Guard, ...] = ()
+    reason_required: bool = False
+    ground_type: type[StrEnum] | None = None  # set: a ground of this enum is required
+    starts_deadline: DeadlineKind | None = None
+    sets: tuple[tuple[str, bool], ...] = ()  # facts that hold after this transition
+
+    @property
+    def ground_required(self) -> bool:
+        return self.ground_type is not None
+
+    @property
+    def is_self_transition(self) -> bool:
+        return self.target is None
+
+    @property
+    def guard_names(self) -> tuple[str, ...]:
+        return tuple(guard.name for guard in self.guards)
+
+    def resulting_state(self, source: StrEnum) -> StrEnum:
+        return source if self.target is None else self.target
+
+
+class RefusalCode(StrEnum):
+    UNKNOWN_TRIGGER = "unknown_trigger"
+    WRONG_STATE = "wrong_state"
+    ROLE_NOT_ALLOWED = "role_not_allowed"
+    GUARD_FAILED = "guard_failed"
+    REASON_REQUIRED = "reason_required"
+    GROUND_REQUIRED = "ground_required"
+    BAD_GROUND = "bad_ground"
+
+
+class TransitionRefused(Exception):
+    """A transition may not happen. `code` is for machines, the message for people."""
+
+    def __init__(
+        self, code: RefusalCode, message: str, *, trigger: str, state: object, role: object
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.trigger = trigger
+        self.state = state
+        self.role = role
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Base for the facts a table's guards read: every field is a plain bool."""
+
+    # Facts about the current state: they no longer hold once the state changes.
+    STATE_SCOPED: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        # A guard compares with `is True`: a 1 or None here would refuse without saying why.
+        for f in fields(self):
+            if not isinstance(getattr(self, f.name), bool):
+                raise TypeError(f"{type(self).__name__}.{f.name} must be a bool")
+
+
+FactsT = TypeVar("FactsT", bound=Facts)
+
+
+@dataclass(frozen=True)
+class CaseFacts(Facts):
+    """What the guards of the case table may read; the caller derives it from the case."""
+
+    # The outlet's merchant is enrolled and answers complaints on the platform.
+    merchant_participates: bool = False
+    offer_pending: bool = False
+    appraisal_paused: bool = False
+    within_appeal_window: bool = False
+    # The deadline started on entering the current state has passed (pauses already added).
+    deadline_passed: bool = False
+    escalated: bool = False  # already escalated since entering the current state
+
+    STATE_SCOPED: ClassVar[frozenset[str]] = frozenset(
+        {"offer_pending", "appraisal_paused", "deadline_passed", "escalated"}
+    )
+
+
+def apply_effects(facts: FactsT, transition: Transition) -> FactsT:
+    """The facts after `transition`: state-scoped facts reset on a state change, then `sets`."""
+    changes: dict[str, bool] = {}
+    if not transition.is_self_transition:
+        defaults = {f.name: f.default for f in fields(facts)}
+        changes.update({name: defaults[name] for name in type(facts).STATE_SCOPED})
+    changes.update(dict(transition.sets))
+    return replace(facts, **changes)
+
+
+def row(
+    trigger: str,
+    sources: Iterable[StrEnum],
+    target: StrEnum | None,
+    roles: Iterable[Role],
+    **options: Any,
+) -> Transition:
+    """Build a table row from any iterables; the table reads better without frozenset noise."""
+    return Transition(trigger, frozenset(sources), target, frozenset(roles), **options)
+
+
+REGULATORS = (Role.HANDLER, Role.SUPERVISOR)
+S = CaseState
+
+# fmt: off
+CASE_TRANSITIONS: tuple[Transition, ...] = (
+    # Routing: an enrolled merchant gets the first chance to settle (12315 online dispute
+    # resolution); otherwise the complaint goes straight to the competent regulator.
+    row("route_to_merchant", [S.SUBMITTED], S.MERCHANT_RESPONSE, [Role.SYSTEM],
+        guards=(Guard("merchant_participates"),),
+        starts_deadline=DeadlineKind.MERCHANT_RESPONSE),
+    row("route_to_regulator", [S.SUBMITTED], S.REGULATOR_REVIEW, [Role.SYSTEM],
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    # The merchant's turn.
+    row("merchant_refund", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.MERCHANT]),
+    row("merchant_offer", [S.MERCHANT_RESPONSE], None, [Role.MERCHANT],
+        sets=(("offer_pending", True),)),
+    row("tourist_accept_offer", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.TOURIST],
+        guards=(Guard("offer_pending"),)),
+    row("tourist_reject_offer", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.TOURIST],
+        guards=(Guard("offer_pending"),),
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    row("merchant_dispute", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.MERCHANT],
+        reason_required=True, starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    row("merchant_deadline_passed", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"),),
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    # The regulator decides whether to accept (Art. 14) and mediates (Arts. 16-22).
+    row("assign", [S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS),
+    row("accept", [S.REGULATOR_REVIEW], S.MEDIATION, REGULATORS,
+        starts_deadline=DeadlineKind.MEDIATION),
+    row("decline", [S.REGULATOR_REVIEW], S.DECLINED, REGULATORS,
+        ground_type=DeclineGround, starts_deadline=DeadlineKind.APPEAL_WINDOW),
+    # Transfer to the competent agency keeps the case in place; the receiving agency sees it
+    # in its queue. The reason is the legal record of why this agency let it go.
+    row("transfer", [S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS,
+        reason_required=True),
+    # Art. 20: testing and appraisal time does not count toward the mediation limit.
+    row("pause_for_appraisal", [S.MEDIATION], None, [Role.HANDLER],
+        guards=(Guard("appraisal_paused", False),), sets=(("appraisal_paused", True),)),
+    row("resume_after_appraisal", [S.MEDIATION], None, [Role.HANDLER],
+        guards=(Guard("appraisal_paused"),), sets=(("appraisal_paused", False),)),
+    row("record_agreement", [S.MEDIATION], S.RESOLVED, [Role.HANDLER]),
+    row("terminate", [S.MEDIATION], S.TERMINATED, REGULATORS,
+        ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE),
+    # A late regulator is reported to the supervisor once per state. Terminated is included
+    # because the parties must still be told within the termination-notice limit (Art. 21).
+    row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION, S.TERMINATED], None, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"), Guard("escalated", False)),
+        sets=(("escalated", True),)),
+    row("withdraw", OPEN_STATES, S.WITHDRAWN, [Role.TOURIST]),
+    # The appeal window of a declined case runs from the decline, so closing it must not
+    # restart the window; other outcomes start theirs when the case is closed.
+    row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM]),
+    row("close", [S.RESOLVED, S.TERMINATED, S.WITHDRAWN], S.CLOSED, [*REGULATORS, Role.SYSTEM],
+        starts_deadline=DeadlineKind.APPEAL_WINDOW),
+    row("reopen", [S.CLOSED, S.DECLINED], S.REGULATOR_REVIEW, [Role.TOURIST, *REGULATORS],
+        guards=(Guard("within_appeal_window"),), reason_required=True,
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+)
+# fmt: on
+
+
+def allowed_triggers(
+    state: StrEnum, role: Role, facts: Facts, *, table: tuple[Transition, ...] = CASE_TRANSITIONS
+) -> list[Transition]:
+    """The transitions `role` may fire now, in table order; reason and ground are asked later."""
+    return [
+        t
+        for t in table
+        if state in t.sources and role in t.roles and all(g.holds(facts) for g in t.guards)
+    ]
+
+
+def check(
+    state: StrEnum,
+    trigger: str,
+    role: Role,
+    facts: Facts,
+    *,
+    reason: str | None = None,
+    ground: StrEnum | str | None = None,
+    table: tuple[Transition, ...] = CASE_TRANSITIONS,
+) -> Transition:
+    """The transition `trigger` names, or `TransitionRefused` saying why it may not happen."""
+
+    def refuse(code: RefusalCode, detail: str) -> TransitionRefused:
+        where = f"trigger {trigger!r} in state {str(state)!r} by role {str(role)!r}"
+        return TransitionRefused(
+            code, f"Refused {where}: {detail}", trigger=trigger, state=state, role=role
+        )
+
+    rows = [t for t in table if t.trigger == trigger]
+    if not rows:
+        raise refuse(RefusalCode.UNKNOWN_TRIGGER, "no such trigger.")
+    matching = [t for t in rows if state in t.sources]
+    if not matching:
+        sources = _names(source for t in rows for source in t.sources)
+        raise refuse(RefusalCode.WRONG_STATE, f"it applies only in {sources}.")
+    transition = matching[0]
+    if role not in transition.roles:
+        raise refuse(RefusalCode.ROLE_NOT_ALLOWED, f"only {_names(transition.roles)} may fire it.")
+    failed = [g.name for g in transition.guards if not g.holds(facts)]
+    if failed:
+        raise refuse(RefusalCode.GUARD_FAILED, f"condition {_names(failed)} does not hold.")
+    if transition.reason_required and not (reason and reason.strip()):
+        raise refuse(RefusalCode.REASON_REQUIRED, "a reason is required.")
+    _check_ground(transition, ground, refuse)
+    return transition
+
+
+def _check_ground(
+    transition: Transition,
+    ground: StrEnum | str | None,
+    refuse: Callable[[RefusalCode, str], TransitionRefused],
+) -> None:
+    expected = transition.ground_type
+    if expected is None:
+        if ground is not None:
+            raise refuse(RefusalCode.BAD_GROUND, f"it takes no ground, got {str(ground)!r}.")
+        return
+    if ground is None:
+        raise refuse(RefusalCode.GROUND_REQUIRED, f"a {expected.__name__} is required.")
+    # A member of another enum can share a value with one of ours; it is still the wrong ground.
+    wrong_enum = isinstance(ground, StrEnum) and not isinstance(ground, expected)
+    if wrong_enum or ground not in {member.value for member in expected}:
+        raise refuse(
+            RefusalCode.BAD_GROUND,
+            f"{str(ground)!r} is not a {expected.__name__}; expected one of {_names(expected)}.",
+        )
+
+
+def _names(values: Iterable[object]) -> str:
+    return ", ".join(sorted({str(v) for v in values}))
+
+
+def validate_table(table: tuple[Transition, ...], facts_type: type) -> None:
+    """Raise ValueError if a table is ambiguous or names facts `facts_type` does not have."""
+    fact_names = {f.name for f in fields(facts_type)}
+    seen: set[tuple[str, StrEnum]] = set()
+    for t in table:
+        for source in t.sources:
+            if (t.trigger, source) in seen:
+                raise ValueError(f"two rows for trigger {t.trigger!r} in state {source!r}")
+            seen.add((t.trigger, source))
+        unknown = {g.fact for g in t.guards} | {name for name, _ in t.sets}
+        if unknown - fact_names:
+            raise ValueError(f"{t.trigger!r} names unknown facts {sorted(unknown - fact_names)}")
+        if not t.roles or not t.sources:
+            raise ValueError(f"{t.trigger!r} has no roles or no source states")
+        if t.is_self_transition and t.starts_deadline is not None:
+            raise ValueError(f"self-transition {t.trigger!r} cannot start a deadline")
+
+
+validate_table(CASE_TRANSITIONS, CaseFacts)
+
+
+__all__ = [
+    "CASE_TRANSITIONS",
+    "CaseFacts",
+    "Facts",
+    "Guard",
+    "RefusalCode",
+    "Transition",
+    "TransitionRefused",
+    "allowed_triggers",
+    "apply_effects",
+    "check",
+    "row",
+    "validate_table",
+]
