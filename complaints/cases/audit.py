@@ -24,6 +24,7 @@ def event_digest(event: CaseEvent) -> str:
         "role": event.actor_role.value,
         "actor": event.actor_id,
         "reason": event.reason,
+        "ground": event.ground,
         "at": event.created_at.isoformat(),
         "prev": event.prev_hash,
     }
@@ -40,6 +41,7 @@ def append_event(
     role: Role,
     actor_id: str | None,
     reason: str = "",
+    ground: str | None = None,
     now: datetime,
 ) -> CaseEvent:
     last = db.session.execute(
@@ -59,6 +61,7 @@ def append_event(
         actor_role=role,
         actor_id=actor_id,
         reason=reason,
+        ground=ground,
         created_at=now,
         prev_hash=prev_hash,
     )

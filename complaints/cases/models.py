@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +51,7 @@ class Case(db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))
 
     category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
@@ -71,9 +73,19 @@ class Case(db.Model):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
+    # Workflow facts that live between transitions (see workflows.machine.CaseFacts).
+    offer_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    appraisal_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    escalated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Optimistic lock: two people acting on one case at once cannot both win (compare-and-set).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy's own protocol
+
     enterprise = relationship("Enterprise")
     outlet = relationship("Outlet")
     agency = relationship("Agency")
+    handler = relationship("Account")
     division = relationship("Division")
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.seq", viewonly=True
@@ -98,6 +110,7 @@ class CaseEvent(db.Model):
     actor_role: Mapped[Role] = mapped_column(enum_column_type(Role, "actor_role"))
     actor_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
+    ground: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,63 @@
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.extensions import db
+from workflows.states import Role
+
+
+class AccountRole(StrEnum):
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"
+    FUND_MANAGER = "fund_manager"
+    ADMIN = "admin"
+    MERCHANT_OWNER = "merchant_owner"
+    MERCHANT_STAFF = "merchant_staff"
+
+    @property
+    def workflow_role(self) -> Role:
+        if self in (AccountRole.MERCHANT_OWNER, AccountRole.MERCHANT_STAFF):
+            return Role.MERCHANT
+        return Role(self.value)
+
+    @property
+    def is_regulator(self) -> bool:
+        return self in (
+            AccountRole.HANDLER,
+            AccountRole.SUPERVISOR,
+            AccountRole.FUND_MANAGER,
+            AccountRole.ADMIN,
+        )
+
+
+class Account(UserMixin, db.Model):
+    """Staff of a regulator (scoped to one agency) or of a merchant (scoped to one enterprise)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("(agency_id IS NULL) <> (enterprise_id IS NULL)", name="exactly_one_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[AccountRole] = mapped_column(enum_column_type(AccountRole, "account_role"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency = relationship("Agency")
+    enterprise = relationship("Enterprise")
+
+    @property
+    def is_active(self) -> bool:
+        return self.active

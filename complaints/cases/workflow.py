@@ -1,0 +1,119 @@
+"""Firing case transitions: the workflow table decides, this module records.
+
+One call checks the table (who may do what, guards, reason, ground), moves the state with an
+optimistic lock, writes the hash-chained event, moves the deadlines, and announces the event
+to the parties through the outbox — all in the caller's transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from complaints.cases.audit import append_event
+from complaints.cases.models import Case, CaseEvent
+from complaints.extensions import db
+from complaints.notices.services import announce
+from complaints.timers import services as timers
+from complaints.timers.models import CaseDeadline
+from workflows.machine import CaseFacts, Transition, allowed_triggers, apply_effects, check
+from workflows.states import DeadlineKind, Role
+
+STATEFUL_FACTS = ("offer_pending", "appraisal_paused", "escalated")
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    id: str | None = None  # account id, or None for the tourist and the system
+
+
+SYSTEM = Actor(Role.SYSTEM)
+
+
+def case_facts(case: Case, now: datetime) -> CaseFacts:
+    deadline = timers.open_deadline_for(case.id)
+    passed = deadline is not None and deadline.due_at <= now
+    in_appeal = deadline is not None and deadline.kind is DeadlineKind.APPEAL_WINDOW and not passed
+    return CaseFacts(
+        merchant_participates=case.enterprise.answers_first,
+        offer_pending=case.offer_pending,
+        appraisal_paused=case.appraisal_paused,
+        within_appeal_window=in_appeal,
+        deadline_passed=passed and deadline.kind is not DeadlineKind.APPEAL_WINDOW,
+        escalated=case.escalated,
+    )
+
+
+def available_actions(case: Case, role: Role, now: datetime) -> list[Transition]:
+    """Exactly what the table allows this role now; every UI renders from this."""
+    return allowed_triggers(case.state, role, case_facts(case, now))
+
+
+def fire(
+    case: Case,
+    trigger: str,
+    actor: Actor,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    ground: str | None = None,
+) -> CaseEvent:
+    """Apply one transition or raise workflows.machine.TransitionRefused. Flushes only.
+
+    A concurrent change to the same case raises sqlalchemy.orm.exc.StaleDataError at flush.
+    """
+    facts = case_facts(case, now)
+    transition = check(case.state, trigger, actor.role, facts, reason=reason, ground=ground)
+    before = case.state
+    after = transition.resulting_state(before)
+    new_facts = apply_effects(facts, transition)
+    for name in STATEFUL_FACTS:
+        setattr(case, name, getattr(new_facts, name))
+    if after != before:
+        case.state = after
+        case.state_entered_at = now
+    if trigger == "resume_after_appraisal":
+        _extend_for_appraisal(case, now)
+    db.session.flush()  # the version check happens here
+    event = append_event(
+        case,
+        trigger=trigger,
+        from_state=before,
+        to_state=after,
+        role=actor.role,
+        actor_id=actor.id,
+        reason=reason or "",
+        ground=str(ground) if ground else None,
+        now=now,
+    )
+    if after != before or transition.starts_deadline is not None:
+        timers.open_deadline(case.id, transition, after, now)
+    announce(case, trigger)
+    return event
+
+
+def _extend_for_appraisal(case: Case, now: datetime) -> None:
+    """SAMR Art. 20: time spent on testing or appraisal does not count toward mediation."""
+    paused_at = db.session.scalar(
+        select(CaseEvent.created_at)
+        .where(CaseEvent.case_id == case.id, CaseEvent.trigger == "pause_for_appraisal")
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    )
+    deadline: CaseDeadline | None = timers.open_deadline_for(case.id)
+    if paused_at is None or deadline is None:
+        return
+    from workflows.calendar import DeadlineResult
+
+    extended = timers.current_calendar().extend_for_pause(
+        DeadlineResult(deadline.due_at, deadline.provisional), paused_at, now
+    )
+    deadline.due_at, deadline.provisional = extended.due, extended.provisional
+
+
+def route(case: Case, now: datetime) -> CaseEvent:
+    """Send a verified complaint to the merchant first when enrolled, else to the regulator."""
+    facts = case_facts(case, now)
+    trigger = "route_to_merchant" if facts.merchant_participates else "route_to_regulator"
+    return fire(case, trigger, SYSTEM, now=now)

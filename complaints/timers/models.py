@@ -1,0 +1,55 @@
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.extensions import db
+from workflows.states import CaseState, DeadlineKind
+
+
+class CaseDeadline(db.Model):
+    """A running time limit. Deadlines live here, never only in Redis, so a tick on any
+    machine finds what is due with an index instead of scanning cases."""
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (
+        Index("ix_case_deadlines_due", "closed_at", "due_at"),
+        Index("ix_case_deadlines_reminder", "closed_at", "next_reminder_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[DeadlineKind] = mapped_column(enum_column_type(DeadlineKind, "deadline_kind"))
+    state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "deadline_state"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Computed over a year with no official calendar yet: shown with a warning everywhere.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarOverride(db.Model):
+    """An admin's correction to the PRC working-day calendar (e.g. next year's 调休 notice)."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_working_day: Mapped[bool]
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarYear(db.Model):
+    """A year an admin declared complete: its overrides match the State Council notice."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,93 @@
+"""Opening and closing case deadlines from the workflow table, policy and calendar."""
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from complaints.extensions import db
+from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
+from workflows.calendar import WorkingCalendar
+from workflows.deadlines import UNREMINDED_KINDS, deadline_for, reminder_times
+from workflows.machine import Transition
+from workflows.policy import Policy
+from workflows.states import CaseState, DeadlineKind
+
+
+def current_policy() -> Policy:
+    policy = current_app.extensions.get("anxin_policy")
+    if policy is None:
+        policy = Policy.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
+        current_app.extensions["anxin_policy"] = policy
+    return policy
+
+
+def current_calendar() -> WorkingCalendar:
+    """Overrides are few and change rarely; read per call so an admin's edit applies at once."""
+    overrides = {
+        row.day: row.is_working_day for row in db.session.scalars(select(CalendarOverride))
+    }
+    complete = set(db.session.scalars(select(CalendarYear.year)))
+    return WorkingCalendar(overrides, complete_years=complete)
+
+
+def open_deadline(
+    case_id: int, transition: Transition, state: CaseState, now: datetime
+) -> CaseDeadline | None:
+    """Close whatever deadline ran in the previous state and start the one the table names."""
+    close_open_deadlines(case_id, now)
+    kind = transition.starts_deadline
+    if kind is None:
+        return None
+    policy, calendar = current_policy(), current_calendar()
+    result = deadline_for(kind, now, policy, calendar)
+    deadline = CaseDeadline(
+        case_id=case_id,
+        kind=kind,
+        state=state,
+        started_at=now,
+        due_at=result.due,
+        provisional=result.provisional,
+        next_reminder_at=_first_reminder(kind, now, result.due, policy, calendar),
+    )
+    db.session.add(deadline)
+    db.session.flush()
+    return deadline
+
+
+def _first_reminder(kind: DeadlineKind, start, due, policy, calendar):
+    if kind in UNREMINDED_KINDS:
+        return None
+    times = reminder_times(kind, start, policy, calendar, due=due)
+    return min(times) if times else None
+
+
+def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | None:
+    if deadline.kind in UNREMINDED_KINDS:
+        return None
+    times = reminder_times(
+        deadline.kind,
+        deadline.started_at,
+        current_policy(),
+        current_calendar(),
+        due=deadline.due_at,
+    )
+    later = [t for t in times if t > moment]
+    return min(later) if later else None
+
+
+def close_open_deadlines(case_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(CaseDeadline)
+        .where(CaseDeadline.case_id == case_id, CaseDeadline.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+
+
+def open_deadline_for(case_id: int) -> CaseDeadline | None:
+    return db.session.scalar(
+        select(CaseDeadline)
+        .where(CaseDeadline.case_id == case_id, CaseDeadline.closed_at.is_(None))
+        .order_by(CaseDeadline.id.desc())
+        .limit(1)
+    )
