@@ -1,7 +1,7 @@
 """Every feature's models, imported once so the metadata knows every table."""
 
 from complaints.accounts.models import Account
-from complaints.agencies.models import Agency
+from complaints.agencies.models import Agency, RoutingRule
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
@@ -25,4 +25,5 @@ __all__ = [
     "OutboxMessage",
     "Outlet",
     "OutletCodeRotation",
+    "RoutingRule",
 ]

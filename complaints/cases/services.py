@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, update
 
-from complaints.agencies.routing import agency_for_division
+from complaints.agencies.routing import route_agency
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy
 from complaints.cases.numbering import next_case_number
@@ -81,7 +81,7 @@ def file_complaint(
     outlet = db.session.get(Outlet, data.outlet_id) if data.outlet_id else None
     division_code = outlet.division_code if outlet else enterprise.division_code
     division = db.session.get(Division, division_code)
-    agency = agency_for_division(division_code)
+    agency = route_agency(division_code, data.category)
 
     case = Case(
         number=next_case_number(division.city_code, now),
