@@ -1,8 +1,11 @@
 """Formatting shared by templates: money, masked phones, local times."""
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from flask import request
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 
 FEN_PER_YUAN = 100
 
@@ -28,9 +31,25 @@ def mask_phone(e164: str) -> str:
     return f"{e164[:-8]}****{e164[-4:]}"
 
 
-def local_time(value, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt) if value else ""
+UNAMBIGUOUS_TIME = "yyyy-MM-dd HH:mm"
+
+
+def local_time(value, fmt: str | None = None) -> str:
+    """Unambiguous in every language (no US month/day order), with the zone said aloud,
+    since a tourist reading it at home may be hours away from Hainan. Named Babel formats
+    ("short", "medium") are read as this one for the same reason."""
+    if not value:
+        return ""
+    pattern = UNAMBIGUOUS_TIME if fmt in (None, "short", "medium") else fmt
+    return _("%(time)s Beijing time", time=format_datetime(value, pattern))
+
+
+def url_with_lang(code: str) -> str:
+    """The current page in another language, keeping its query (a search, a filter)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
 TEMPLATE_FILTERS = {"money": format_money, "mask_phone": mask_phone, "local_time": local_time}
-TEMPLATE_GLOBALS: dict = {}
+TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}

@@ -3,6 +3,7 @@
 import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
@@ -53,9 +54,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
     form.outlet_code.choices = [SelectChoice(o.code, o.name_zh) for o in outlets]
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
-        form.language.data = (
-            "en" if str(request.accept_languages.best or "").startswith("en") else "zh"
-        )
+        form.language.data = str(get_locale())
         if len(outlets) == 1:
             form.outlet_code.data = outlets[0].code
             form.category.data = outlets[0].category.value
@@ -63,20 +62,12 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         retried = _existing_submission(form.submission_key.data)
         if retried:
             return retried
-        upload_errors = []
-        key_ok = services_key_ok(form)
-        if key_ok:
-            upload_errors = stage_uploads(
-                request.files.getlist(form.evidence.name),
-                submission_key_hash=services.hash_key(form.submission_key.data),
-                upload_dir=current_app.config["UPLOAD_DIR"],
-                max_bytes=current_app.config["EVIDENCE_MAX_FILE_BYTES"],
-                max_files=current_app.config["EVIDENCE_MAX_FILES"],
-            )
-        valid = form.validate()
-        outlet = _chosen_outlet(form, outlets)
-        if valid and outlet is not False and not upload_errors:
-            return _file(form, enterprise, outlet, source)
+        upload_errors = _stage_uploads(form)
+        if not request.form.get("switch_lang"):  # a language switch only re-renders
+            valid = form.validate()
+            outlet = _chosen_outlet(form, outlets)
+            if valid and outlet is not False and not upload_errors:
+                return _file(form, enterprise, outlet, source)
         form.evidence.errors = list(form.evidence.errors) + upload_errors
         db.session.commit()  # keep the photos that were fine for the next attempt
     staged = (
@@ -84,10 +75,21 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         if services_key_ok(form)
         else []
     )
-    status = 422 if request.method == "POST" else 200
     return render_template(
         "complaint_form.html", form=form, enterprise=enterprise, outlets=outlets, staged=staged
-    ), status
+    ), (422 if form.errors else 200)
+
+
+def _stage_uploads(form) -> list[str]:
+    if not services_key_ok(form):
+        return []
+    return stage_uploads(
+        request.files.getlist(form.evidence.name),
+        submission_key_hash=services.hash_key(form.submission_key.data),
+        upload_dir=current_app.config["UPLOAD_DIR"],
+        max_bytes=current_app.config["EVIDENCE_MAX_FILE_BYTES"],
+        max_files=current_app.config["EVIDENCE_MAX_FILES"],
+    )
 
 
 def services_key_ok(form) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from complaints.extensions import db
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
-from workflows.calendar import WorkingCalendar
+from workflows.calendar import DeadlineResult, WorkingCalendar
 from workflows.deadlines import UNREMINDED_KINDS, deadline_for, reminder_times
 from workflows.machine import Transition
 from workflows.policy import Policy
@@ -48,7 +48,7 @@ def open_deadline(
         started_at=now,
         due_at=result.due,
         provisional=result.provisional,
-        next_reminder_at=_first_reminder(kind, now, result.due, policy, calendar),
+        next_reminder_at=_first_reminder(kind, now, result, policy, calendar),
     )
     db.session.add(deadline)
     db.session.flush()
@@ -65,12 +65,9 @@ def _first_reminder(kind: DeadlineKind, start, due, policy, calendar):
 def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | None:
     if deadline.kind in UNREMINDED_KINDS:
         return None
+    due = DeadlineResult(deadline.due_at, deadline.provisional)
     times = reminder_times(
-        deadline.kind,
-        deadline.started_at,
-        current_policy(),
-        current_calendar(),
-        due=deadline.due_at,
+        deadline.kind, deadline.started_at, current_policy(), current_calendar(), due=due
     )
     later = [t for t in times if t > moment]
     return min(later) if later else None

@@ -56,3 +56,36 @@ def photo_bytes(fmt: str = "JPEG", *, with_gps: bool = False, size=(64, 48)) -> 
 
 def token_for(outlet: Outlet) -> str:
     return scan_token(outlet)
+
+
+def file_case(outlet: Outlet, *, now, key: str | None = None, phone: str = "+8613812345678"):
+    """A complaint filed through the real service, as the form would, committed."""
+    import secrets as _secrets
+
+    from complaints.cases.models import CaseSource, Remedy
+    from complaints.cases.services import ComplaintInput, file_complaint
+
+    data = ComplaintInput(
+        enterprise_id=outlet.enterprise_id,
+        outlet_id=outlet.id,
+        category=outlet.category,
+        description="Charged far more than the posted price for the same dish.",
+        occurred_on=now.date() - timedelta(days=1),
+        amount_paid_fen=88000,
+        amount_claimed_fen=79200,
+        remedy=Remedy.PARTIAL_REFUND,
+        tourist_name="Test Tourist",
+        tourist_phone=phone,
+        language="en",
+        contact_consent=False,
+        source=CaseSource.QR,
+        submission_key=key or _secrets.token_urlsafe(24),
+    )
+    filed = file_complaint(
+        data,
+        secret_key="test-secret-key-not-for-production",
+        public_base_url="http://anxin.test",
+        now=now,
+    )
+    db.session.commit()
+    return filed.case

@@ -85,7 +85,8 @@ def test_double_submit_makes_one_case(client, seeded):
     assert first.headers["Location"] == second.headers["Location"]
     assert db.session.scalar(select(func.count(Case.id))) == 1
     assert db.session.scalar(select(func.count(CaseEvent.id))) == 1
-    assert db.session.scalar(select(func.count(Notification.id))) == 1
+    received = select(func.count(Notification.id)).where(Notification.event_key == "case_received")
+    assert db.session.scalar(received) == 1
 
 
 def test_invalid_input_shows_each_error_by_its_field_and_keeps_input(client, seeded):
@@ -186,3 +187,34 @@ def test_find_a_merchant_without_a_code(client, seeded):
 
 def test_tracking_page_needs_the_exact_key(client, seeded):
     assert client.get("/t/" + "0" * 32).status_code == 404
+
+
+def test_switching_language_on_the_form_keeps_everything(client, seeded):
+    outlet = outlet_named("Ah Hai")
+    token = token_for(outlet)
+    data = complaint_form_data(client, token, tourist_name="Chen Keepme", phone="12345")
+    data["switch_lang"] = "zh"
+    data["evidence"] = [(io.BytesIO(photo_bytes("PNG")), "kept.png")]
+    response = client.post(f"/s/{token}/complain", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200  # not judged: only the language changed
+    html = response.get_data(as_text=True)
+    assert 'lang="zh-CN"' in html
+    assert 'value="Chen Keepme"' in html
+    assert 'value="12345"' in html
+    assert not error_for(html, "phone")
+    assert 'name="switch_lang" value="en"' in html
+    assert db.session.scalar(select(func.count(Evidence.id))) == 1
+    assert db.session.scalar(select(func.count(Case.id))) == 0
+
+
+def test_language_links_keep_the_search(client, seeded):
+    page = client.get("/find?q=Ah+Hai&lang=en").get_data(as_text=True)
+    assert 'href="/find?q=Ah+Hai&amp;lang=zh"' in page
+
+
+def test_message_language_follows_the_interface(client, seeded):
+    token = token_for(outlet_named("Ah Hai"))
+    html = client.get(
+        f"/s/{token}/complain?lang=en", headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
+    assert '<option selected value="en">' in html or 'value="en" selected' in html
