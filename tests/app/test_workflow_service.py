@@ -94,8 +94,10 @@ def test_silent_merchant_goes_to_the_regulator_once(seeded):
     later = FILED_AT + timedelta(hours=25)
     first = run_tick(later)
     second = run_tick(later + timedelta(minutes=1))
-    assert first.expired == 1 and second.expired == 0
-    assert first.errors == [] and second.errors == []
+    assert first.expired == 1
+    assert second.expired == 0
+    assert first.errors == []
+    assert second.errors == []
     db.session.refresh(case)
     assert case.state is CaseState.REGULATOR_REVIEW
     last = case.events[-1]
