@@ -73,6 +73,15 @@ def load_config(instance_path: str, environ=None) -> dict:
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
+        # Not read from the environment: `flask worker` listens on jobs.DEFAULT_QUEUE.
+        "RQ_QUEUE": environ.get("RQ_QUEUE", "anxin"),
+        # Seconds before each retry of a transiently failed job (RQ) or message (the tick).
+        "NOTIFICATION_RETRY_INTERVALS": (10, 30, 120, 600, 1800),
+        # Phone codes: per number (counted in the database) and per IP (Flask-Limiter).
+        "VERIFY_SENDS_PER_NUMBER": _int(environ, "VERIFY_SENDS_PER_NUMBER", 3),
+        "VERIFY_SEND_WINDOW_MINUTES": _int(environ, "VERIFY_SEND_WINDOW_MINUTES", 15),
+        "VERIFY_SEND_RATE_LIMIT": environ.get("VERIFY_SEND_RATE_LIMIT", "5 per 15 minutes"),
+        "VERIFY_CHECK_RATE_LIMIT": environ.get("VERIFY_CHECK_RATE_LIMIT", "30 per 15 minutes"),
         "SMS_BACKEND": environ.get("SMS_BACKEND", "console_sms"),
         "EMAIL_BACKEND": environ.get("EMAIL_BACKEND", "console_email"),
         "NOTIFICATION_SETTINGS": {

@@ -2,6 +2,7 @@
 
 from flask import current_app
 from rq import Worker
+from rq.cron import CronScheduler
 
 from complaints import jobs
 from complaints.extensions import db
@@ -25,5 +26,20 @@ class AppContextWorker(Worker):
 def run_worker(*, burst: bool = False) -> None:
     app = current_app._get_current_object()
     AppContextWorker.flask_app = app
-    worker = AppContextWorker([jobs.DEFAULT_QUEUE], connection=jobs.redis_connection())
+    worker = AppContextWorker([jobs.queue_name()], connection=jobs.redis_connection())
     worker.work(burst=burst, with_scheduler=True)
+
+
+def scheduled_tick() -> None:
+    """The RQ job behind the scheduler: one tick, then hand over anything left in the outbox."""
+    from complaints.outbox.services import relay_pending
+    from complaints.timers.tick import run_tick
+
+    run_tick()
+    relay_pending()
+
+
+def run_cron_scheduler(interval: int) -> None:
+    scheduler = CronScheduler(connection=jobs.redis_connection())
+    scheduler.register(scheduled_tick, queue_name=jobs.queue_name(), interval=interval)
+    scheduler.start()

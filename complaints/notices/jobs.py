@@ -1,24 +1,42 @@
-"""Delivering one notification. Takes an id, reloads, and is safe to run twice."""
+"""Delivering one notification. Takes an id, reloads, and is safe to run twice.
+
+Retries: under RQ the relay enqueues with rq.Retry, so a transient failure (HTTP 429/5xx,
+network, SMTP 4xx) raises and RQ tries again on its schedule; the last try records the
+failure instead. Without Redis a transient failure waits with `next_attempt_at`, and the
+tick's `retry_due_notifications` tries again on the same schedule. A permanent refusal
+(invalid number 21211, unsubscribed 21610, SMTP 5xx) is recorded and never retried.
+"""
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import current_app
 from rq import get_current_job
+from sqlalchemy import select, update
 
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.notices.events import base_event
 from complaints.notices.models import DeliveryStatus, Notification
+from complaints.notices.optouts import OPTED_OUT, is_opted_out, record_opt_out
+from complaints.notices.services import NOT_RESENDABLE, REDACTED
 from notifications.base import DeliveryError, OutgoingMessage
 from notifications.registry import create_channel
 
 log = logging.getLogger(__name__)
 
-REDACTED = "[link removed after delivery]"
+UNSUBSCRIBED = "21610"  # Twilio: the recipient replied STOP
+# Two sweeps at once must not both send: a claimed row is left alone this long.
+SWEEP_LEASE = timedelta(minutes=5)
 
 
 def channel_for(kind: str):
     backend = current_app.config["SMS_BACKEND" if kind == "sms" else "EMAIL_BACKEND"]
     return create_channel(backend, current_app.config["NOTIFICATION_SETTINGS"])
+
+
+def retry_intervals() -> tuple[int, ...]:
+    return tuple(current_app.config["NOTIFICATION_RETRY_INTERVALS"])
 
 
 def status_callback_url(notification: Notification) -> str | None:
@@ -28,11 +46,61 @@ def status_callback_url(notification: Notification) -> str | None:
 
 
 def deliver_notification(notification_id: int) -> None:
+    """The outbox job. Under RQ with retries left, a transient failure raises."""
+    job = get_current_job()
+    rq_retries_left = job.retries_left if job is not None else None
+    _deliver(notification_id, rq_retries_left=rq_retries_left)
+
+
+def retry_due_notifications(now: datetime | None = None, limit: int = 100) -> int:
+    """Try again every message whose backoff has run out (queue-less mode); returns how many
+    were tried. Each is claimed first, so two ticks never send the same message twice."""
+    now = now or utcnow()
+    due = db.session.execute(
+        select(Notification.id, Notification.next_attempt_at)
+        .where(
+            Notification.status == DeliveryStatus.RETRYING,
+            Notification.next_attempt_at <= now,
+        )
+        .order_by(Notification.next_attempt_at)
+        .limit(limit)
+    ).all()
+    tried = 0
+    for notification_id, due_at in due:
+        claimed = db.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.next_attempt_at == due_at)
+            .values(next_attempt_at=now + SWEEP_LEASE)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue  # another sweep took it
+        tried += 1
+        try:
+            _deliver(notification_id, rq_retries_left=None, now=now)
+        except Exception:
+            # One broken message must not hold up the rest; the claim expires and it is
+            # tried again after SWEEP_LEASE.
+            db.session.rollback()
+            log.exception("retrying notification %s failed", notification_id)
+    return tried
+
+
+def _deliver(notification_id: int, *, rq_retries_left: int | None, now=None) -> None:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.status not in (
         DeliveryStatus.PENDING,
         DeliveryStatus.RETRYING,
     ):
+        return
+    now = now or utcnow()
+    if notification.expires_at is not None and notification.expires_at <= now:
+        _fail(notification, "expired", "not sent: out of date before it could be delivered")
+        db.session.commit()
+        return
+    if notification.channel == "sms" and is_opted_out(notification.recipient):
+        _fail(notification, OPTED_OUT, "not sent: the recipient opted out of text messages")
+        db.session.commit()
         return
     message = OutgoingMessage(
         channel=notification.channel,
@@ -44,21 +112,69 @@ def deliver_notification(notification_id: int) -> None:
     )
     notification.attempts += 1
     try:
-        receipt = channel_for(notification.channel).send(message)
+        channel = channel_for(notification.channel)
+        try:
+            receipt = channel.send(message)
+        finally:
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
     except DeliveryError as exc:
-        notification.error_code = exc.code
-        notification.error_reason = exc.reason[:1000]
-        notification.status = DeliveryStatus.RETRYING if exc.retryable else DeliveryStatus.FAILED
+        rq_will_retry = _record_failure(notification, exc, now, rq_retries_left)
         db.session.commit()
-        log.warning("notification %s: %s", notification_id, exc)
-        if exc.retryable and get_current_job() is not None:
-            raise  # RQ retries with backoff; inline mode leaves it for the tick
+        log.warning("notification %s (attempt %s): %s", notification_id, notification.attempts, exc)
+        if rq_will_retry:
+            raise  # RQ retries on its schedule
         return
     notification.status = DeliveryStatus.SENT
     notification.provider_message_id = receipt.provider_message_id
     notification.error_code = notification.error_reason = None
+    notification.next_attempt_at = None
+    _redact(notification)
+    db.session.commit()
+
+
+def _record_failure(
+    notification: Notification, exc: DeliveryError, now: datetime, rq_retries_left: int | None
+) -> bool:
+    """Record what went wrong; True when RQ will try again (the job must raise)."""
+    notification.error_code = exc.code
+    notification.error_reason = exc.reason[:1000]
+    if not exc.retryable:
+        notification.status = DeliveryStatus.FAILED
+        notification.next_attempt_at = None
+        if notification.channel == "sms" and exc.code == UNSUBSCRIBED:
+            record_opt_out(notification.recipient, f"twilio:{UNSUBSCRIBED}")
+        if base_event(notification.event_key) in NOT_RESENDABLE:
+            _redact(notification)
+        return False
+    if rq_retries_left:
+        notification.status = DeliveryStatus.RETRYING
+        notification.next_attempt_at = None  # RQ's schedule owns it, not the sweep
+        return True
+    intervals = retry_intervals()
+    out_of_tries = rq_retries_left == 0 or notification.attempts > len(intervals)
+    if out_of_tries:
+        notification.status = DeliveryStatus.FAILED
+        reason = f"gave up after {notification.attempts} attempts: {exc.reason}"
+        notification.error_reason = reason[:1000]
+        notification.next_attempt_at = None
+        return False
+    notification.status = DeliveryStatus.RETRYING
+    notification.next_attempt_at = now + timedelta(seconds=intervals[notification.attempts - 1])
+    return False
+
+
+def _fail(notification: Notification, code: str, reason: str) -> None:
+    notification.status = DeliveryStatus.FAILED
+    notification.error_code = code
+    notification.error_reason = reason
+    notification.next_attempt_at = None
+    if base_event(notification.event_key) in NOT_RESENDABLE:
+        _redact(notification)
+
+
+def _redact(notification: Notification) -> None:
     if notification.secret_fragment:
         notification.body = notification.body.replace(notification.secret_fragment, REDACTED)
         notification.secret_fragment = None
-    notification.updated_at = utcnow()
-    db.session.commit()

@@ -1,12 +1,108 @@
-"""Writing notifications: rows in the event's own transaction, delivered by a job after commit."""
+"""Writing notifications: rows in the event's own transaction, delivered by a job after commit.
 
-from complaints.cases.models import Case
+`announce(case, event_key, **context)` is what the workflow calls for every case event; the
+table in complaints.notices.events says who hears what. Everything here flushes only: the
+request or job that called it commits, so a rolled-back transition sends nothing.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from complaints.cases.models import Case, CaseEvent, CaseSource
+from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.notices import messages
-from complaints.notices.models import Audience, Notification
+from complaints.notices.events import (
+    EMAIL,
+    EXPIRE_AT_DUE,
+    SILENT_EVENTS,
+    SMS,
+    Send,
+    base_event,
+    sends_for,
+)
+from complaints.notices.models import Audience, DeliveryStatus, Notification
+from complaints.notices.optouts import OPTED_OUT, insert_unless_exists, is_opted_out
+from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
+from complaints.timers.services import open_deadline_for
+from workflows.grounds import DeclineGround, TerminationGround
+
+log = logging.getLogger(__name__)
 
 DELIVER_JOB = "complaints.notices.jobs.deliver_notification"
+REDACTED = "[removed after delivery]"
+# A code is worthless once expired and a new one is a click away: never resend one.
+NOT_RESENDABLE = frozenset({"phone_code"})
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    language: str
+
+
+def announce(case: Case, event_key: str, **context) -> list[Notification]:
+    """Queue the messages the event table names for this event; returns the rows it added.
+
+    Safe to call twice: a message already queued for the same (case, event_key, audience,
+    channel, recipient) is not queued again, so a repeat returns []. Events that may repeat
+    (reminders) carry a discriminator: "merchant_reminder:2026-11-26T10:00:00+00:00".
+    """
+    sends = sends_for(event_key)
+    if not sends:
+        if base_event(event_key) not in SILENT_EVENTS:
+            log.debug("case event %s: no messages in the event table", event_key)
+        return []
+    facts = _event_facts(case, base_event(event_key), context)
+    queued = []
+    for send in sends:
+        if send.when is not None and not send.when(case):
+            continue
+        recipient = recipient_for(case, send.audience, send.channel)
+        if recipient is None:
+            # Nothing to record: there is no address to show in the log or to resend to.
+            log.info(
+                "case %s %s: no %s for the %s", case.number, event_key, send.channel, send.audience
+            )
+            continue
+        notification = _queue_send(case, event_key, send, recipient, facts)
+        if notification is not None:
+            queued.append(notification)
+    return queued
+
+
+def _queue_send(case, event_key, send: Send, recipient: Recipient, facts: dict):
+    link = link_for(case, send.audience, facts)
+    rendered = render_message(
+        send.path,
+        send.channel,
+        recipient.language,
+        case=case,
+        number=case.number,
+        merchant=case.enterprise.name(recipient.language),
+        outlet=case.outlet.name(recipient.language) if case.outlet else None,
+        agency=case.agency.name(recipient.language) if case.agency else None,
+        link=link,
+        **facts,
+    )
+    tracking_url = facts.get("tracking_url")
+    secret = tracking_url if tracking_url and tracking_url in rendered.body else None
+    return queue_notification(
+        case,
+        event_key=event_key,
+        audience=send.audience,
+        channel=send.channel,
+        recipient=recipient.address,
+        language=recipient.language,
+        body=rendered.body,
+        subject=rendered.subject,
+        secret_fragment=secret,
+        expires_at=facts.get("due_at") if base_event(event_key) in EXPIRE_AT_DUE else None,
+    )
 
 
 def queue_notification(
@@ -20,38 +116,107 @@ def queue_notification(
     body: str,
     subject: str | None = None,
     secret_fragment: str | None = None,
-) -> Notification:
-    notification = Notification(
-        case_id=case.id,
-        event_key=event_key,
-        audience=audience,
-        channel=channel,
-        recipient=recipient,
-        language=language,
-        subject=subject,
-        body=body,
-        secret_fragment=secret_fragment,
+    expires_at: datetime | None = None,
+    resend_of_id: int | None = None,
+    requested_by: str | None = None,
+) -> Notification | None:
+    """One row plus its outbox message; None when the same message was queued before.
+
+    An SMS to a number that opted out is recorded as failed (so the log says why the party
+    was not told, and a resend is possible after START) but never handed to the outbox.
+    """
+    opted_out = channel == SMS and is_opted_out(recipient)
+    values = {
+        "case_id": case.id,
+        "event_key": event_key,
+        "audience": audience,
+        "channel": channel,
+        "recipient": recipient,
+        "language": language,
+        "subject": subject,
+        "body": body,
+        "secret_fragment": secret_fragment,
+        "expires_at": expires_at,
+        "resend_of_id": resend_of_id,
+        "requested_by": requested_by,
+    }
+    if opted_out:
+        values.update(
+            status=DeliveryStatus.FAILED,
+            error_code=OPTED_OUT,
+            error_reason="not sent: the recipient opted out of text messages (STOP)",
+        )
+        if base_event(event_key) in NOT_RESENDABLE and secret_fragment:
+            values.update(body=body.replace(secret_fragment, REDACTED), secret_fragment=None)
+    new_id = insert_unless_exists(Notification.__table__, values)
+    if new_id is None:
+        return None
+    if not opted_out:
+        add_outbox_message(DELIVER_JOB, new_id)
+    return db.session.get(Notification, new_id)
+
+
+def recipient_for(case: Case, audience: Audience, channel: str) -> Recipient | None:
+    if audience is Audience.TOURIST:
+        if channel == SMS and case.tourist_phone:
+            return Recipient(case.tourist_phone, language_or_default(case.language))
+        return None
+    if audience is Audience.MERCHANT:
+        enterprise = case.enterprise
+        address = enterprise.contact_phone if channel == SMS else enterprise.contact_email
+        if not address:
+            return None
+        return Recipient(address, language_or_default(enterprise.notify_language))
+    agency = case.agency
+    if channel == EMAIL and agency is not None and agency.notify_email:
+        return Recipient(agency.notify_email, "zh")  # the duty inbox of a PRC bureau
+    return None
+
+
+def link_for(case: Case, audience: Audience, facts: dict) -> str | None:
+    """Merchant portal and regulator console pages for the case. The tourist's tracking link
+    exists only while filing (only its hash is stored), so later tourist messages carry none:
+    they point back to the first message and to texting the case number instead."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if audience is Audience.MERCHANT:
+        return f"{base}/merchant/cases/{case.number}"
+    if audience is Audience.REGULATOR:
+        return f"{base}/console/cases/{case.number}"
+    return facts.get("tracking_url")
+
+
+def _event_facts(case: Case, trigger: str, context: dict) -> dict:
+    """What the templates may say beyond the case itself: the caller's context, else the
+    running deadline and the reason and legal ground recorded with the case event."""
+    facts = dict(context)
+    if "due_at" not in facts:
+        deadline = open_deadline_for(case.id)
+        facts["due_at"] = deadline.due_at if deadline is not None else None
+    event = db.session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.trigger == trigger)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
     )
-    db.session.add(notification)
-    db.session.flush()
-    add_outbox_message(DELIVER_JOB, notification.id)
-    return notification
+    facts.setdefault("reason", event.reason if event is not None else "")
+    facts.setdefault("ground_basis", _ground_basis(event.ground if event is not None else None))
+    return facts
+
+
+def _ground_basis(ground: str | None) -> str | None:
+    """The article a decision rests on ("SAMR Order 20 Art. 15(4)"): the same in any language."""
+    for kind in (DeclineGround, TerminationGround):
+        if ground in {member.value for member in kind}:
+            return kind(ground).legal_basis
+    return None
 
 
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    body = messages.tourist_case_received(
-        number=case.number,
-        merchant=case.enterprise.name(case.language),
-        tracking_url=tracking_url,
-        language=case.language,
-    )
-    queue_notification(
-        case,
-        event_key="case_received",
-        audience=Audience.TOURIST,
-        channel="sms",
-        recipient=case.tourist_phone,
-        language=case.language,
-        body=body,
-        secret_fragment=tracking_url,
-    )
+    """Called by filing: the receipt with the tracking link and, for complaints filed on our
+    own form, the phone code (the tourist is looking at the phone right now)."""
+    announce(case, "case_received", tracking_url=tracking_url)
+    if case.source in (CaseSource.QR, CaseSource.SEARCH):
+        # Imported here: verification queues its code through this module.
+        from complaints.verification.services import send_code_on_filing
+
+        send_code_on_filing(case, now=case.created_at or utcnow())

@@ -3,7 +3,9 @@
 import logging
 from datetime import timedelta
 
+from flask import current_app
 from redis.exceptions import RedisError
+from rq import Retry
 from sqlalchemy import or_, select, update
 from werkzeug.utils import import_string
 
@@ -16,7 +18,23 @@ log = logging.getLogger(__name__)
 
 # A message handed over but not done after this long is handed over again (at-least-once).
 RELAY_LEASE = timedelta(minutes=10)
+# Under RQ a job may still be inside its retry schedule: hand it over again only after that
+# whole schedule (and this margin) has passed, or a retry and a re-relay would run together.
+RETRY_LEASE_MARGIN = timedelta(minutes=15)
 PROCESS_JOB = "complaints.outbox.services.process_outbox_message"
+
+
+def retry_policy() -> Retry:
+    """Transient failures (HTTP 429/5xx, network) raise in the job and RQ tries again."""
+    intervals = list(current_app.config["NOTIFICATION_RETRY_INTERVALS"])
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def relay_lease() -> timedelta:
+    if not jobs.uses_redis():
+        return RELAY_LEASE
+    schedule = timedelta(seconds=sum(current_app.config["NOTIFICATION_RETRY_INTERVALS"]))
+    return max(RELAY_LEASE, schedule + RETRY_LEASE_MARGIN)
 
 
 def add_outbox_message(job: str, *args) -> OutboxMessage:
@@ -29,11 +47,12 @@ def add_outbox_message(job: str, *args) -> OutboxMessage:
 def relay_pending(limit: int = 200) -> int:
     """Hand due messages to the queue (or run them inline). Commits its own progress."""
     now = utcnow()
+    lease = relay_lease()
     due = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.relayed_at)
         .where(
             OutboxMessage.done_at.is_(None),
-            or_(OutboxMessage.relayed_at.is_(None), OutboxMessage.relayed_at < now - RELAY_LEASE),
+            or_(OutboxMessage.relayed_at.is_(None), OutboxMessage.relayed_at < now - lease),
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
@@ -44,7 +63,15 @@ def relay_pending(limit: int = 200) -> int:
             continue  # another relay took it
         try:
             if jobs.uses_redis():
-                jobs.queue().enqueue(PROCESS_JOB, message_id, job_id=f"outbox-{message_id}")
+                queue = jobs.queue()
+                # The queue's name in the job id: two deployments (or test runs) sharing
+                # one Redis never overwrite each other's jobs.
+                queue.enqueue(
+                    PROCESS_JOB,
+                    message_id,
+                    job_id=f"{queue.name}-outbox-{message_id}",
+                    retry=retry_policy(),
+                )
             else:
                 process_outbox_message(message_id)
         except RedisError as exc:

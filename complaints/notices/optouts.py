@@ -1,0 +1,41 @@
+"""Numbers that asked for no more text messages, and an insert that tolerates a twin.
+
+Twilio itself blocks numbers that texted its English keywords (STOP, ...) and answers 21610 if
+we try; keeping our own list lets us skip them before trying, honour 退订/TD (which Twilio does
+not know), and show in the delivery log why a party was not told.
+"""
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from complaints.extensions import db
+from complaints.notices.models import SmsOptOut
+
+OPTED_OUT = "opted_out"  # Notification.error_code for a message we did not send because of it
+
+
+def insert_unless_exists(table, values: dict) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new row's id, or None when a unique
+    constraint already holds such a row. Atomic on both databases, and unlike catching
+    IntegrityError it leaves the caller's transaction usable on PostgreSQL."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    )
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def is_opted_out(phone: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(SmsOptOut.phone == phone))))
+
+
+def record_opt_out(phone: str, source: str) -> bool:
+    """True when this is news (the number was not opted out before). Flushes only."""
+    return (
+        insert_unless_exists(SmsOptOut.__table__, {"phone": phone, "source": source[:32]})
+        is not None
+    )
+
+
+def remove_opt_out(phone: str) -> bool:
+    return bool(db.session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone)).rowcount)

@@ -1,0 +1,1 @@
+"""Phone verification: the tourist proves the number with a one-time code (SAMR Order 121)."""

@@ -1,0 +1,205 @@
+"""One-time codes that prove the tourist holds the phone number (SAMR Order 121, real name).
+
+Own codes: six digits, sent as a "phone_code" notification through the outbox; only an HMAC
+of the code is kept, and the SMS body is redacted once delivered. With
+TWILIO_VERIFY_SERVICE_SID configured, Twilio Verify sends and checks the code instead and
+nothing secret is stored here. Either way a code lasts 10 minutes and allows 5 wrong tries,
+and a number gets at most VERIFY_SENDS_PER_NUMBER codes per window.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from complaints.cases.models import Case
+from complaints.database import utcnow
+from complaints.extensions import db
+from complaints.notices.models import Audience
+from complaints.notices.rendering import language_or_default, render_message
+from complaints.notices.services import queue_notification
+from complaints.outbox.services import add_outbox_message
+from complaints.verification.models import PhoneVerification
+from notifications.base import DeliveryError
+
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+OWN, TWILIO_VERIFY = "own", "twilio_verify"
+START_VERIFY_JOB = "complaints.verification.services.start_twilio_verification"
+CODE_TEMPLATE = "notices/tourist/phone_code.sms.txt"
+
+
+class SendResult(StrEnum):
+    SENT = "sent"
+    RATE_LIMITED = "rate_limited"
+    ALREADY_VERIFIED = "already_verified"
+
+
+class CheckResult(StrEnum):
+    VERIFIED = "verified"
+    ALREADY_VERIFIED = "already_verified"
+    WRONG = "wrong"
+    LOCKED = "locked"  # no tries left on this code: ask for a new one
+    EXPIRED = "expired"
+    NO_CODE = "no_code"
+    UNAVAILABLE = "unavailable"  # Twilio Verify could not answer now
+
+
+def uses_twilio_verify() -> bool:
+    return bool(current_app.config["NOTIFICATION_SETTINGS"].get("TWILIO_VERIFY_SERVICE_SID"))
+
+
+def _twilio_verify():
+    # Imported when used: the Twilio SDK is slow to import and most deployments use own codes.
+    from notifications.twilio_verify import TwilioVerify
+
+    return TwilioVerify(current_app.config["NOTIFICATION_SETTINGS"])
+
+
+def send_code_on_filing(case: Case, *, now: datetime) -> None:
+    """Filing always sends the first code: the filing form has its own per-IP limit, and a
+    tourist filing twice must not be left without a code for the second case."""
+    _issue(case, now)
+
+
+def send_new_code(case: Case, *, now: datetime) -> SendResult:
+    """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
+    if case.phone_verified_at is not None:
+        return SendResult.ALREADY_VERIFIED
+    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+    sent_recently = db.session.scalar(
+        select(func.count(PhoneVerification.id)).where(
+            PhoneVerification.phone == case.tourist_phone,
+            PhoneVerification.sent_at > now - window,
+        )
+    )
+    if sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]:
+        return SendResult.RATE_LIMITED
+    _issue(case, now)
+    return SendResult.SENT
+
+
+def _issue(case: Case, now: datetime) -> PhoneVerification:
+    verification = PhoneVerification(
+        case_id=case.id,
+        phone=case.tourist_phone,
+        provider=TWILIO_VERIFY if uses_twilio_verify() else OWN,
+        sent_at=now,
+        expires_at=now + CODE_TTL,
+    )
+    db.session.add(verification)
+    db.session.flush()
+    if verification.provider == TWILIO_VERIFY:
+        add_outbox_message(START_VERIFY_JOB, verification.id)
+        return verification
+    code = f"{secrets.randbelow(10**6):06d}"
+    verification.code_hash = _code_hash(verification, code)
+    language = language_or_default(case.language)
+    rendered = render_message(
+        CODE_TEMPLATE,
+        "sms",
+        language,
+        code=code,
+        number=case.number,
+        minutes=int(CODE_TTL.total_seconds() // 60),
+    )
+    queue_notification(
+        case,
+        event_key=f"phone_code:{verification.id}",
+        audience=Audience.TOURIST,
+        channel="sms",
+        recipient=case.tourist_phone,
+        language=language,
+        body=rendered.body,
+        secret_fragment=code,  # redacted from the stored body once delivered
+        expires_at=verification.expires_at,
+    )
+    return verification
+
+
+def _code_hash(verification: PhoneVerification, code: str) -> str:
+    # Keyed: six digits are a million guesses, so a plain hash would give the code away to
+    # anyone who reads the table.
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"phone-code:{verification.id}:{verification.phone}:{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
+    """Compare `code` with the latest one sent for the case. Flushes; the request commits."""
+    if case.phone_verified_at is not None:
+        return CheckResult.ALREADY_VERIFIED
+    verification = db.session.scalar(
+        select(PhoneVerification)
+        .where(PhoneVerification.case_id == case.id)
+        .order_by(PhoneVerification.id.desc())
+        .limit(1)
+    )
+    if verification is None:
+        return CheckResult.NO_CODE
+    if verification.expires_at <= now:
+        return CheckResult.EXPIRED
+    code = "".join((code or "").split())
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return CheckResult.WRONG  # a typo in the format does not use up a try
+    # Count the try before checking, with a compare-and-set, so parallel guesses cannot
+    # exceed the limit.
+    counted = db.session.execute(
+        update(PhoneVerification)
+        .where(PhoneVerification.id == verification.id, PhoneVerification.attempts < MAX_ATTEMPTS)
+        .values(attempts=PhoneVerification.attempts + 1)
+    ).rowcount
+    db.session.refresh(verification)
+    if not counted:
+        return CheckResult.LOCKED
+    result = _compare(verification, code)
+    if result is not CheckResult.VERIFIED:
+        if result is CheckResult.WRONG and verification.attempts >= MAX_ATTEMPTS:
+            return CheckResult.LOCKED
+        return result
+    verification.verified_at = now
+    from complaints.cases.workflow_hooks import phone_verified
+
+    phone_verified(case, now)
+    db.session.flush()
+    return CheckResult.VERIFIED
+
+
+def _compare(verification: PhoneVerification, code: str) -> CheckResult:
+    if verification.provider == OWN:
+        if verification.code_hash and hmac.compare_digest(
+            verification.code_hash, _code_hash(verification, code)
+        ):
+            return CheckResult.VERIFIED
+        return CheckResult.WRONG
+    try:
+        with _twilio_verify() as verify:
+            approved = verify.check(verification.phone, code)
+    except DeliveryError as exc:
+        log.warning("Twilio Verify check for verification %s: %s", verification.id, exc)
+        # 60202 (too many checks) is permanent: the tourist needs a new code.
+        return CheckResult.UNAVAILABLE if exc.retryable else CheckResult.LOCKED
+    return CheckResult.VERIFIED if approved else CheckResult.WRONG
+
+
+def start_twilio_verification(verification_id: int) -> None:
+    """The outbox job asking Twilio Verify to send the code. Not retried: the code is only
+    useful for minutes and the tourist can ask for a new one, so a failure is logged."""
+    verification = db.session.get(PhoneVerification, verification_id)
+    if verification is None or verification.verified_at is not None:
+        return
+    if verification.expires_at <= utcnow():
+        return  # the relay was late (Redis down): a new code is a click away
+    case = db.session.get(Case, verification.case_id)
+    try:
+        with _twilio_verify() as verify:
+            verify.start(verification.phone, locale=language_or_default(case.language))
+    except DeliveryError as exc:
+        log.warning("Twilio Verify could not send verification %s: %s", verification_id, exc)

@@ -1,0 +1,1 @@
+"""Requests Twilio sends us: delivery status callbacks and inbound SMS."""
