@@ -23,6 +23,7 @@ class Enterprise(db.Model):
     uscc_override_by: Mapped[str | None] = mapped_column(String(128))
     # Merchants that joined online dispute resolution answer first (12315 ODR model).
     answers_first: Mapped[bool] = mapped_column(default=True)
+    trusted: Mapped[bool] = mapped_column(default=True, server_default="1")  # trusted-merchant list
     # Where new cases and deadline reminders go until staff log in to the portal.
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     contact_email: Mapped[str | None] = mapped_column(String(255))

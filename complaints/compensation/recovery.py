@@ -1,0 +1,237 @@
+"""After the payout: recovering the money from the merchant (追偿), or giving it back.
+
+A paid claim leaves a receivable against the merchant (the frozen amount) and a recovery
+order due in `Policy.recovery_due` working days. It is cleared exactly once, whichever way:
+every clearing transaction uses the key `claim:<id>:recovery`, so a second one cannot be
+written even by code that forgot to check the state.
+
+- repay: the merchant transfers the money and a fund manager confirms it arrived;
+- deduct: a fund manager takes it from a travel agency's quality guarantee deposit, and the
+  agency must top the deposit up within `Policy.deposit_top_up` working days (旅行社条例);
+- overdue: the tick marks it and the merchant leaves the trusted list (it can still repay);
+- returned: tourist and merchant settled after the payout; the merchant's settlement money
+  comes back to the fund and releases the frozen receivable.
+"""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from complaints.cases.models import Case
+from complaints.cases.workflow import SYSTEM, Actor
+from complaints.compensation import ledger
+from complaints.compensation.models import (
+    AccountKind,
+    Claim,
+    RecoveryOrder,
+    RecoveryState,
+    TransactionKind,
+)
+from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
+from complaints.credit import services as credit
+from complaints.extensions import db
+from complaints.merchants.models import Enterprise
+from complaints.notices.services import announce
+from complaints.timers.services import current_calendar, current_policy
+from workflows.deadlines import add_time_limit
+from workflows.machine import TransitionRefused
+from workflows.states import CompensationState, DeadlineKind, Role
+
+log = logging.getLogger(__name__)
+
+
+def _due(kind: DeadlineKind, now: datetime):
+    return add_time_limit(now, current_policy().limit_for(kind), current_calendar())
+
+
+def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
+    fire(claim, "open_recovery", SYSTEM, now=now)
+    due = _due(DeadlineKind.RECOVERY_DUE, now)
+    order = RecoveryOrder(
+        claim_id=claim.id,
+        enterprise_id=claim.enterprise_id,
+        amount_fen=claim.amount_fen,
+        state=RecoveryState.OPEN,
+        due_at=due.due,
+        due_provisional=due.provisional,
+        created_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+    announce(claim.case, "recovery_due", amount_fen=claim.amount_fen, due_at=due.due)
+    return order
+
+
+def record_merchant_repayment(claim: Claim, reference: str, actor: Actor, *, now: datetime):
+    """The merchant says it paid; the money counts once a fund manager confirms it."""
+    reference = (reference or "").strip()
+    if actor.role is not Role.MERCHANT or not reference:
+        raise ClaimConflict("a merchant records a repayment with its transfer reference")
+    changed = db.session.execute(
+        update(RecoveryOrder)
+        .where(
+            RecoveryOrder.claim_id == claim.id,
+            RecoveryOrder.state.in_([RecoveryState.OPEN, RecoveryState.OVERDUE]),
+        )
+        .values(
+            state=RecoveryState.REPAYMENT_RECORDED,
+            merchant_reference=reference[:96],
+            merchant_recorded_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ClaimConflict(f"claim {claim.id} has no recovery waiting for repayment")
+    db.session.expire(claim)
+
+
+def _clear_receivable(
+    claim: Claim, kind: TransactionKind, actor: Actor, now: datetime, memo: str, extra=()
+):
+    fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
+    receivable = ledger.account(
+        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
+    )
+    legs = [
+        ledger.Leg(fund_cash, claim.amount_fen),
+        ledger.Leg(receivable, -claim.amount_fen),
+        *extra,
+    ]
+    return ledger.post(
+        kind,
+        f"claim:{claim.id}:recovery",
+        legs,
+        actor_role=actor.role,
+        actor_id=actor.id,
+        now=now,
+        case_id=claim.case_id,
+        claim_id=claim.id,
+        memo=memo,
+    )
+
+
+def _close_order(claim: Claim, state: RecoveryState, now: datetime, **values) -> None:
+    db.session.execute(
+        update(RecoveryOrder)
+        .where(RecoveryOrder.claim_id == claim.id)
+        .values(state=state, repaid_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(claim)
+
+
+def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: str = ""):
+    """A fund manager saw the merchant's money arrive in the fund's account."""
+    order = claim.recovery
+    reference = (reference or "").strip() or (order.merchant_reference if order else "") or ""
+    on_time = claim.state is CompensationState.RECOVERY_OPEN
+    fire(claim, "confirm_repayment", actor, now=now, reason=reference)
+    _clear_receivable(
+        claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
+    )
+    _close_order(claim, RecoveryState.REPAID, now)
+    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=on_time)
+
+
+def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
+    """Take the amount from the travel agency's deposit; it has 5 working days to top up."""
+    fire(claim, "deduct_deposit", actor, now=now, reason=reason)
+    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=claim.enterprise_id)
+    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=claim.enterprise_id)
+    # The deposit pays the debt: its cash moves to the fund, and what the authority owes the
+    # agency for its deposit falls by the same amount.
+    extra = (
+        ledger.Leg(deposit, -claim.amount_fen),
+        ledger.Leg(lodged, claim.amount_fen),
+    )
+    _clear_receivable(
+        claim, TransactionKind.DEPOSIT_DEDUCTION, actor, now, "deducted from deposit", extra
+    )
+    top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now)
+    _close_order(claim, RecoveryState.DEDUCTED, now, deposit_top_up_due_at=top_up.due)
+    # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at again.
+    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=False)
+
+
+def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor, now: datetime):
+    """A travel agency lodges (or tops up) its quality guarantee deposit."""
+    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=enterprise_id)
+    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=enterprise_id)
+    return ledger.post(
+        TransactionKind.DEPOSIT_LODGEMENT,
+        key,
+        [ledger.Leg(deposit, amount_fen), ledger.Leg(lodged, -amount_fen)],
+        actor_role=actor.role,
+        actor_id=actor.id,
+        now=now,
+        memo="quality guarantee deposit lodged",
+    )
+
+
+def settle_after_payout(
+    case: Case, *, now: datetime, reference: str = "", actor: Actor = SYSTEM
+) -> Claim | None:
+    """The parties settled after the fund paid: release the frozen amount back to the fund.
+
+    Call when the merchant's settlement money reaches the fund (Sanya: the frozen amount
+    flows back). Not for overdue claims, which the table leaves to repayment or deduction.
+    """
+    claim = live_claim(case.id)
+    if claim is None or claim.state not in (
+        CompensationState.PAID,
+        CompensationState.RECOVERY_OPEN,
+    ):
+        return None
+    facts = claim_facts(claim, now, parties_settled=True)
+    fire(claim, "return_to_fund", actor, now=now, reason=reference, facts=facts)
+    _clear_receivable(
+        claim,
+        TransactionKind.RETURN_TO_FUND,
+        actor,
+        now,
+        f"parties settled after payout; settlement money returned, reference {reference}",
+    )
+    if claim.recovery is not None:
+        _close_order(claim, RecoveryState.RETURNED, now)
+    return claim
+
+
+def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
+    """The tick: recoveries past due become overdue, once. Commits per claim; idempotent."""
+    due = db.session.scalars(
+        select(RecoveryOrder.claim_id)
+        .join(Claim, Claim.id == RecoveryOrder.claim_id)
+        .where(
+            Claim.state == CompensationState.RECOVERY_OPEN,
+            RecoveryOrder.state == RecoveryState.OPEN,  # a recorded repayment awaits review
+            RecoveryOrder.due_at <= now,
+        )
+        .order_by(RecoveryOrder.due_at)
+        .limit(batch)
+    ).all()
+    marked = 0
+    for claim_id in due:
+        try:
+            claim = db.session.get(Claim, claim_id)
+            fire(claim, "mark_overdue", SYSTEM, now=now)
+            db.session.execute(
+                update(RecoveryOrder)
+                .where(RecoveryOrder.claim_id == claim_id)
+                .values(state=RecoveryState.OVERDUE, overdue_at=now)
+            )
+            # Sanya: a merchant that does not repay leaves the trusted-merchant list at once;
+            # the credit feature records the event and keeps the list's own history.
+            db.session.execute(
+                update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
+            )
+            credit.on_recovery_overdue(claim.enterprise_id, claim.case_id, now)
+            db.session.commit()
+            marked += 1
+        except (ClaimConflict, TransitionRefused):
+            db.session.rollback()  # another tick or a repayment got there first
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("marking recovery of claim %s overdue failed", claim_id)
+    return marked
