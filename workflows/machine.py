@@ -195,6 +195,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         guards=(Guard("deadline_passed"), Guard("escalated", False)),
         sets=(("escalated", True),)),
     row("withdraw", OPEN_STATES, S.WITHDRAWN, [Role.TOURIST]),
+    # Duplicates: the copy is closed with a pointer to the case that carries on; both keep
+    # their timelines, and the surviving case records what it absorbed.
+    row("merge_into", OPEN_STATES, S.CLOSED, REGULATORS, reason_required=True),
+    row("absorb_duplicate", OPEN_STATES, None, REGULATORS, reason_required=True),
     # The appeal window of a declined case runs from the decline, so closing it must not
     # restart the window; other outcomes start theirs when the case is closed.
     row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM]),

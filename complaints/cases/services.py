@@ -12,6 +12,7 @@ from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
+from complaints.duplicates.services import flag_possible_duplicates
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
@@ -123,5 +124,6 @@ def file_complaint(
         now=now,
     )
     notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
+    flag_possible_duplicates(case, now)
     db.session.flush()
     return FiledComplaint(case, tracking_key, created=True)

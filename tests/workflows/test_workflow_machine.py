@@ -53,6 +53,8 @@ CASE_SPEC = {
     **{("escalate", s): (None, {R.SYSTEM}) for s in (S.REGULATOR_REVIEW, S.MEDIATION)},
     ("escalate", S.TERMINATED): (None, {R.SYSTEM}),  # the notice duty can be late too
     **{("withdraw", s): (S.WITHDRAWN, {R.TOURIST}) for s in OPEN_STATES},
+    **{("merge_into", s): (S.CLOSED, REG) for s in OPEN_STATES},
+    **{("absorb_duplicate", s): (None, REG) for s in OPEN_STATES},
     **{
         ("close", s): (S.CLOSED, REG | {R.SYSTEM})
         for s in (S.RESOLVED, S.DECLINED, S.TERMINATED, S.WITHDRAWN)
@@ -257,11 +259,15 @@ def test_what_the_ui_offers():
         "pause_for_appraisal",
         "record_agreement",
         "terminate",
+        "merge_into",
+        "absorb_duplicate",
     ]
     assert offered(S.MEDIATION, R.SUPERVISOR, CaseFacts(appraisal_paused=True)) == [
         "assign",
         "transfer",
         "terminate",
+        "merge_into",
+        "absorb_duplicate",
     ]
     assert offered(S.CLOSED, R.TOURIST) == []
     assert all(offered(state, R.ADMIN) == [] for state in CaseState)

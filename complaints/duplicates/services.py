@@ -1,0 +1,111 @@
+"""Possible duplicates: flagged when a complaint arrives, merged or dismissed by a handler.
+
+A tourist who got no answer often files again, or files once per outlet; a merchant may be
+the subject of the same incident twice. Merging keeps both timelines: the copy is closed with
+a pointer, the surviving case records what it absorbed.
+"""
+
+from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+
+from sqlalchemy import or_, select, update
+
+from complaints.cases.models import Case
+from complaints.cases.workflow import Actor, fire
+from complaints.duplicates.models import DuplicateFlag, DuplicateResolution
+from complaints.extensions import db
+
+SAME_PHONE_WINDOW = timedelta(days=7)
+SAME_OUTLET_WINDOW = timedelta(days=3)
+SIMILAR_TEXT = 0.6
+MAX_CANDIDATES = 20
+
+
+class MergeRefused(ValueError):
+    """The message says why these two cases cannot be merged."""
+
+
+def text_similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+def flag_possible_duplicates(case: Case, now: datetime) -> list[DuplicateFlag]:
+    """Compare with a bounded set of recent cases found through indexed columns only."""
+    candidates = db.session.scalars(
+        select(Case)
+        .where(
+            Case.id != case.id,
+            Case.created_at >= now - SAME_PHONE_WINDOW,
+            or_(Case.tourist_phone == case.tourist_phone, Case.enterprise_id == case.enterprise_id),
+        )
+        .order_by(Case.created_at.desc())
+        .limit(MAX_CANDIDATES)
+    ).all()
+    flags = []
+    for earlier in candidates:
+        reasons = []
+        similarity = text_similarity(case.description, earlier.description)
+        if earlier.tourist_phone == case.tourist_phone:
+            reasons.append("same_phone")
+        same_place = (earlier.outlet_id or 0) == (case.outlet_id or 0) and (
+            earlier.enterprise_id == case.enterprise_id
+        )
+        if (
+            same_place
+            and earlier.category == case.category
+            and earlier.created_at >= now - SAME_OUTLET_WINDOW
+            and similarity >= SIMILAR_TEXT
+        ):
+            reasons.append("same_outlet_similar_text")
+        if reasons:
+            flag = DuplicateFlag(
+                case_id=case.id,
+                earlier_case_id=earlier.id,
+                reasons=",".join(reasons),
+                text_similarity=round(similarity, 3),
+            )
+            db.session.add(flag)
+            flags.append(flag)
+    db.session.flush()
+    return flags
+
+
+def open_flags_for(case_id: int) -> list[DuplicateFlag]:
+    return list(
+        db.session.scalars(
+            select(DuplicateFlag)
+            .where(
+                or_(DuplicateFlag.case_id == case_id, DuplicateFlag.earlier_case_id == case_id),
+                DuplicateFlag.resolution.is_(None),
+            )
+            .order_by(DuplicateFlag.id)
+        )
+    )
+
+
+def merge(duplicate: Case, into: Case, actor: Actor, *, now: datetime) -> None:
+    if duplicate.id == into.id:
+        raise MergeRefused("a case cannot be merged into itself")
+    if duplicate.agency_id != into.agency_id:
+        raise MergeRefused("transfer one case first: both must be with the same agency")
+    fire(duplicate, "merge_into", actor, now=now, reason=f"Merged into {into.number}")
+    fire(into, "absorb_duplicate", actor, now=now, reason=f"Absorbed duplicate {duplicate.number}")
+    _resolve(duplicate.id, into.id, DuplicateResolution.MERGED, actor, now)
+
+
+def dismiss(flag: DuplicateFlag, actor: Actor, *, now: datetime) -> None:
+    _resolve(flag.case_id, flag.earlier_case_id, DuplicateResolution.DISMISSED, actor, now)
+
+
+def _resolve(a: int, b: int, resolution: DuplicateResolution, actor: Actor, now) -> None:
+    db.session.execute(
+        update(DuplicateFlag)
+        .where(
+            or_(
+                (DuplicateFlag.case_id == a) & (DuplicateFlag.earlier_case_id == b),
+                (DuplicateFlag.case_id == b) & (DuplicateFlag.earlier_case_id == a),
+            ),
+            DuplicateFlag.resolution.is_(None),
+        )
+        .values(resolution=resolution, resolved_by=actor.id, resolved_at=now)
+    )

@@ -1,0 +1,82 @@
+"""Possible duplicates are flagged on arrival and a handler can merge them, keeping both timelines."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from complaints.cases.workflow import Actor, route
+from complaints.duplicates.models import DuplicateResolution
+from complaints.duplicates.services import MergeRefused, dismiss, merge, open_flags_for
+from complaints.extensions import db
+from tests.app.helpers import file_case, outlet_named
+from workflows.states import CaseState, Role
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+HANDLER = Actor(Role.HANDLER, "7")
+
+
+def test_same_phone_within_a_week_is_flagged(seeded):
+    first = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
+    second = file_case(
+        outlet_named("Coconut Breeze"), now=NOW + timedelta(days=2), phone="+8613811112222"
+    )
+    flags = open_flags_for(second.id)
+    assert [(f.case_id, f.earlier_case_id) for f in flags] == [(second.id, first.id)]
+    assert "same_phone" in flags[0].reasons
+
+
+def test_same_outlet_and_similar_story_is_flagged_across_phones(seeded):
+    first = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
+    second = file_case(outlet_named("Ah Hai"), now=NOW + timedelta(hours=5), phone="+8613833334444")
+    (flag,) = open_flags_for(second.id)
+    assert flag.earlier_case_id == first.id
+    assert flag.reasons == "same_outlet_similar_text"
+    assert flag.text_similarity >= 0.6
+
+
+def test_unrelated_cases_are_not_flagged(seeded):
+    file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
+    later = file_case(
+        outlet_named("Coconut Breeze"), now=NOW + timedelta(days=8), phone="+8613811112222"
+    )
+    assert open_flags_for(later.id) == []
+
+
+def test_merge_closes_the_copy_and_keeps_both_timelines(seeded, runner):
+    taxi = outlet_named("Taxi Qiong B·T1234")  # goes straight to the regulator
+    first = file_case(taxi, now=NOW, phone="+8613811112222")
+    second = file_case(taxi, now=NOW + timedelta(hours=1), phone="+8613811112222")
+    for case in (first, second):
+        route(case, NOW + timedelta(hours=1))
+    db.session.commit()
+    merge(second, first, HANDLER, now=NOW + timedelta(hours=2))
+    db.session.commit()
+    assert second.state is CaseState.CLOSED
+    assert first.state is CaseState.REGULATOR_REVIEW
+    assert second.events[-1].trigger == "merge_into"
+    assert first.number in second.events[-1].reason
+    assert first.events[-1].trigger == "absorb_duplicate"
+    assert open_flags_for(first.id) == []
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_merge_across_agencies_is_refused(seeded):
+    sanya = file_case(outlet_named("Taxi Qiong B·T1234"), now=NOW, phone="+8613811112222")
+    haikou = file_case(outlet_named("Qilou"), now=NOW, phone="+8613811112222")
+    with pytest.raises(MergeRefused, match="same agency"):
+        merge(haikou, sanya, HANDLER, now=NOW)
+
+
+def test_dismissing_a_flag_keeps_both_cases_open(seeded):
+    from complaints.duplicates.models import DuplicateFlag
+
+    file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
+    second = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
+    (flag,) = open_flags_for(second.id)
+    dismiss(flag, HANDLER, now=NOW)
+    db.session.commit()
+    stored = db.session.scalar(select(DuplicateFlag))
+    assert stored.resolution is DuplicateResolution.DISMISSED
+    assert stored.resolved_by == "7"
+    assert open_flags_for(second.id) == []
