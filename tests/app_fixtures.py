@@ -5,6 +5,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests import services as test_services
@@ -81,7 +82,22 @@ def seeded(app_ctx):
 
 @pytest.fixture
 def client(app, app_ctx):
+    app.test_client_class = IsolatedClient
     return app.test_client()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production: its own `g` (Flask-Login's
+    user, Flask-WTF's CSRF token) and its own database session. The test's session is
+    expired afterwards so it reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        from complaints.extensions import db
+
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
 
 
 @pytest.fixture
