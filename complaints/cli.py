@@ -8,6 +8,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from complaints.accounts.cli import accounts_cli
+from complaints.compensation.cli import ledger_cli
+from complaints.credit.cli import credit_cli
 from complaints.extensions import db
 
 
@@ -17,6 +20,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(notices_cli)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(workflows_cli)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(ledger_cli)
+    app.cli.add_command(credit_cli)
 
 
 @click.command("seed")
@@ -94,3 +103,41 @@ def worker_command(burst: bool):
     from complaints.worker import run_worker
 
     run_worker(burst=burst)
+
+
+workflows_cli = AppGroup("workflows", help="Case deadlines and the working-day calendar.")
+
+
+@workflows_cli.command("tick")
+@click.option("--loop", is_flag=True, help="Keep ticking every --interval seconds.")
+@click.option("--interval", default=60.0, show_default=True)
+def tick_command(loop: bool, interval: float):
+    """Reminders, escalations, overdue recoveries, retries and the outbox (idempotent)."""
+    from complaints.periodic import run_periodic
+
+    while True:
+        counts = run_periodic()
+        click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
+        if not loop:
+            raise SystemExit(1 if counts["errors"] else 0)
+        time.sleep(interval)
+
+
+@click.command("scheduler")
+@click.option("--interval", default=60, show_default=True, help="Seconds between ticks.")
+def scheduler_command(interval: int):
+    """Enqueue the tick and the outbox relay on RQ every --interval seconds (rq CronScheduler)."""
+    from complaints.worker import run_cron_scheduler
+
+    run_cron_scheduler(interval)
+
+
+notices_cli = AppGroup("notices", help="Notifications to tourists, merchants and regulators.")
+
+
+@notices_cli.command("retry")
+def retry_notices():
+    """Send again the messages whose retry time has come (needed only without Redis)."""
+    from complaints.notices.jobs import retry_due_notifications
+
+    click.echo(f"retried {retry_due_notifications()}")

@@ -31,12 +31,10 @@ def run_worker(*, burst: bool = False) -> None:
 
 
 def scheduled_tick() -> None:
-    """The RQ job behind the scheduler: one tick, then hand over anything left in the outbox."""
-    from complaints.outbox.services import relay_pending
-    from complaints.timers.tick import run_tick
+    """The RQ job behind the scheduler."""
+    from complaints.periodic import run_periodic
 
-    run_tick()
-    relay_pending()
+    run_periodic()
 
 
 def run_cron_scheduler(interval: int) -> None:

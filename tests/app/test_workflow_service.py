@@ -183,3 +183,16 @@ def test_system_actor_is_the_only_one_who_routes(seeded):
     fire(case, "route_to_regulator", SYSTEM, now=FILED_AT)
     db.session.commit()
     assert case.state is CaseState.REGULATOR_REVIEW
+
+
+def test_tick_command_runs_every_periodic_step(seeded, runner):
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    case = file_case(outlet_named("Ah Hai"), now=three_days_ago)
+    route(case, three_days_ago)
+    db.session.commit()
+    result = runner.invoke(args=["workflows", "tick"])  # the real clock: 24 h have passed
+    assert result.exit_code == 0, result.output
+    assert "expired 1" in result.output
+    assert "recoveries_overdue 0" in result.output
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).state is CaseState.REGULATOR_REVIEW
