@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_extensions(app)
     register_models()
     register_blueprints(app)
+    register_login(app)
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -53,9 +54,16 @@ def register_extensions(app: Flask) -> None:
     extensions.limiter.init_app(app)
 
 
+def _chosen_language() -> str | None:
+    """?lang= on links; switch_lang on forms, so switching language never loses typed input."""
+    return request.args.get("lang") or (
+        request.form.get("switch_lang") if request.method == "POST" else None
+    )
+
+
 def _select_locale() -> str:
     languages = current_languages()
-    chosen = request.args.get("lang") or request.cookies.get("lang")
+    chosen = _chosen_language() or request.cookies.get("lang")
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
@@ -74,12 +82,39 @@ def register_models() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from complaints.cases.views import bp as cases_bp
+    from complaints.compensation.views import bp as compensation_bp
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
+    from complaints.portal.views import bp as portal_bp
+    from complaints.verification.views import bp as verification_bp
+    from complaints.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(merchants_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(verification_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(compensation_bp)
+    app.register_blueprint(portal_bp)
+
+
+def register_login(app: Flask) -> None:
+    """Staff sign-in (Flask-Login) and the pages behind it: the regulator console."""
+    from flask_babel import lazy_gettext
+
+    from complaints.accounts.views import bp as accounts_bp
+    from complaints.accounts.views import load_account
+    from complaints.console.views import bp as console_bp
+
+    manager = extensions.login_manager
+    manager.init_app(app)
+    manager.login_view = "accounts.login"
+    manager.login_message = lazy_gettext("Please sign in to continue.")
+    # "strong": a session cookie replayed from another browser or address is dropped.
+    manager.session_protection = "strong"
+    manager.user_loader(load_account)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(console_bp)
 
 
 def register_cli(app: Flask) -> None:
@@ -103,7 +138,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response):
-        chosen = request.args.get("lang")
+        chosen = _chosen_language()
         if chosen in app.config["LANGUAGES"]:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
         return response

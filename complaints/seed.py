@@ -7,14 +7,17 @@ import hashlib
 
 from sqlalchemy import select
 
+from complaints.accounts.seed import seed_demo_accounts
 from complaints.agencies.models import Agency
 from complaints.categories import Category
+from complaints.compensation.seed import seed_funds
 from complaints.extensions import db
 from complaints.geo import hainan
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
 from complaints.merchants.tokens import OUTLET_CODE_ALPHABET
 from complaints.merchants.uscc import make_uscc
+from complaints.portal.seed import seed_demo_merchant_accounts
 
 # (org code base, individual business?, division, name_zh, name_en, answers first, outlets)
 # outlets: (name_zh, name_en, category, division, address)
@@ -300,3 +303,6 @@ def seed_demo_merchants() -> list[Enterprise]:
 def seed_all() -> None:
     seed_reference_data()
     seed_demo_merchants()
+    seed_demo_accounts()
+    seed_demo_merchant_accounts()
+    seed_funds()

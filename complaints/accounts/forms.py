@@ -1,0 +1,20 @@
+"""The staff login form (CSRF-protected like every form, by Flask-WTF)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=255)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
+    )
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """No fields: only the CSRF token, so another site cannot sign a user out."""

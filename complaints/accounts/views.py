@@ -1,0 +1,92 @@
+"""Staff sign-in and sign-out. Thin: parse the form, ask the service, remember the session."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from complaints.accounts.forms import LoginForm, LogoutForm
+from complaints.accounts.models import Account
+from complaints.accounts.services import LOGIN_REFUSED, authenticate
+from complaints.database import utcnow
+from complaints.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute"
+
+
+def load_account(account_id: str) -> Account | None:
+    """Flask-Login's user loader: the session holds only the account id."""
+    try:
+        return db.session.get(Account, int(account_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _login_rate_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: `next` must never send a fresh session to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _landing(account: Account) -> str:
+    return url_for("console.queue") if account.role.is_regulator else url_for("merchants.home")
+
+
+def _new_session() -> None:
+    """Nothing planted in the session before sign-in (or left after sign-out) survives it.
+
+    Flask-WTF caches the request's CSRF token on `g`; it belongs to the old session, so it goes
+    too, or a page rendered later in the same app context would carry a token the new session
+    cannot check.
+    """
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_landing(current_user))
+        form.next.data = _safe_next(request.args.get("next")) or ""
+        return render_template("console/login.html", form=form, refused=False)
+    if not form.validate_on_submit():
+        return render_template("console/login.html", form=form, refused=False), 422
+    result = authenticate(form.email.data, form.password.data, utcnow())
+    if not result.ok:
+        return render_template("console/login.html", form=form, refused=LOGIN_REFUSED), 401
+    _new_session()
+    login_user(result.account)
+    flash(_("Signed in as %(name)s.", name=result.account.name), "success")
+    return redirect(_safe_next(form.next.data) or _landing(result.account), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        logout_user()
+        _new_session()
+        flash(_("You have signed out."), "success")
+    return redirect(url_for("accounts.login"), code=303)

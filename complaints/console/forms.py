@@ -1,0 +1,127 @@
+"""One small form per workflow action, built from the table row that action fires.
+
+A form carries the action's name as its prefix, so several can share one page and a
+re-rendered page shows errors next to the action that was tried.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from complaints.cases.forms import MoneyField
+from complaints.categories import Category
+from complaints.console.presenters import GROUND_LABELS
+from complaints.console.queries import QueueFilters
+from workflows.machine import CASE_TRANSITIONS, Transition
+from workflows.states import CaseState
+
+MAX_REASON = 2000
+
+# The table's regulator actions this console fires with a generic form. A trigger added to the
+# table later is not offered here until someone decides which fields it needs; merging
+# duplicates, for one, fires two triggers on two cases and has its own flow.
+CONSOLE_TRIGGERS = frozenset(
+    {
+        "assign",
+        "accept",
+        "decline",
+        "transfer",
+        "pause_for_appraisal",
+        "resume_after_appraisal",
+        "record_agreement",
+        "terminate",
+        "close",
+        "reopen",
+    }
+)
+
+
+class ActionForm(FlaskForm):
+    trigger_name = ""
+
+
+class QueueFilterForm(FlaskForm):
+    """GET filters of the queue: no CSRF, nothing changes."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("State"), choices=[], default="")
+    category = SelectField(_l("Category"), choices=[], default="")
+    division = SelectField(_l("District"), choices=[], default="")
+    merchant = StringField(_l("Merchant name contains"), validators=[Length(max=100)])
+    q = StringField(_l("Text or case number"), validators=[Length(max=200)])
+
+    def filters(self) -> QueueFilters:
+        """The validated choices, as the queue query takes them."""
+        return QueueFilters(
+            state=CaseState(self.state.data) if self.state.data else None,
+            category=Category(self.category.data) if self.category.data else None,
+            division=self.division.data or None,
+            merchant=(self.merchant.data or "").strip() or None,
+            q=(self.q.data or "").strip() or None,
+        )
+
+
+def transition_named(trigger: str) -> Transition | None:
+    """The table row behind a console trigger. Rows sharing a trigger ask for the same fields."""
+    if trigger not in CONSOLE_TRIGGERS:
+        return None
+    return next((t for t in CASE_TRANSITIONS if t.trigger == trigger), None)
+
+
+def action_form(
+    transition: Transition,
+    *,
+    agencies=(),
+    handlers=(),
+    locale: str = "zh",
+    formdata=None,
+) -> ActionForm:
+    trigger = transition.trigger
+
+    class Form(ActionForm):
+        trigger_name = trigger
+
+    if trigger == "assign":
+        Form.handler = SelectField(
+            _l("Handler"), choices=[SelectChoice(str(h.id), h.name) for h in handlers], coerce=str
+        )
+    if trigger == "transfer":
+        Form.agency = SelectField(
+            _l("Transfer to"),
+            choices=[SelectChoice(str(a.id), a.name(locale)) for a in agencies],
+            coerce=str,
+        )
+    if trigger == "record_agreement":
+        Form.amount = MoneyField(
+            _l("Amount agreed (CNY)"), validators=[DataRequired(_l("Enter the amount agreed."))]
+        )
+        Form.terms = TextAreaField(
+            _l("Terms of the agreement"),
+            validators=[DataRequired(_l("Write down the terms.")), Length(max=MAX_REASON)],
+        )
+    if transition.ground_type is not None:
+        Form.ground = SelectField(
+            _l("Legal ground"),
+            choices=[
+                SelectChoice("", _l("Choose a ground")),
+                *[
+                    SelectChoice(g.value, f"{GROUND_LABELS[g]} ({g.legal_basis})")
+                    for g in transition.ground_type
+                ],
+            ],
+            validators=[DataRequired(_l("Choose the legal ground."))],
+        )
+    if trigger != "record_agreement":
+        required = [DataRequired(_l("A reason is required for this action."))]
+        Form.reason = TextAreaField(
+            _l("Reason") if transition.reason_required else _l("Note (optional)"),
+            validators=[
+                *(required if transition.reason_required else [Optional()]),
+                Length(max=MAX_REASON),
+            ],
+        )
+    kwargs = {} if formdata is None else {"formdata": formdata}
+    return Form(prefix=trigger, **kwargs)

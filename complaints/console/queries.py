@@ -1,0 +1,243 @@
+"""Reading cases for a regulator: the one scoped lookup and the deadline-ordered queue.
+
+Every console read of a case goes through `case_for_regulator`, which answers 404 for a case
+of another agency, so a regulator cannot even learn that it exists.
+"""
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy.orm import joinedload
+
+from complaints.accounts.models import Account
+from complaints.agencies.models import Agency
+from complaints.cases.models import Case, Evidence
+from complaints.categories import Category
+from complaints.extensions import db
+from complaints.geo.models import Division
+from complaints.merchants.models import Enterprise
+from complaints.timers.models import CaseDeadline
+from workflows.states import OPEN_STATES, CaseState
+
+PAGE_SIZE = 25
+
+
+def case_for_regulator(number: str, account: Account) -> Case:
+    """The case, if it belongs to the account's agency; otherwise 404 (never 403)."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or account.agency_id is None or case.agency_id != account.agency_id:
+        abort(404)
+    return case
+
+
+def evidence_for_regulator(evidence_id: int, account: Account) -> Evidence:
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.case is None:
+        abort(404)
+    case_for_regulator(evidence.case.number, account)
+    return evidence
+
+
+def handlers_of(agency_id: int) -> list[Account]:
+    from complaints.accounts.models import AccountRole
+
+    return list(
+        db.session.scalars(
+            select(Account)
+            .where(
+                Account.agency_id == agency_id,
+                Account.role == AccountRole.HANDLER,
+                Account.active.is_(True),
+            )
+            .order_by(Account.name)
+        )
+    )
+
+
+def other_agencies(agency_id: int) -> list[Agency]:
+    return list(
+        db.session.scalars(select(Agency).where(Agency.id != agency_id).order_by(Agency.slug))
+    )
+
+
+def divisions_of(agency: Agency) -> list[Division]:
+    """The districts under the agency (or its own county): the division filter's choices."""
+    children = list(
+        db.session.scalars(
+            select(Division)
+            .where(Division.parent_code == agency.division_code)
+            .order_by(Division.code)
+        )
+    )
+    return children or [db.session.get(Division, agency.division_code)]
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+# The queue is read in four segments: open cases with a running deadline by (due_at, case id),
+# then open cases without one by id, then the same two for cases whose handling has ended.
+# A page may span segments; the cursor names where it stopped. A running deadline is an open
+# one started in the case's current state (timers close the others on every state change).
+SEGMENTS = ((True, True), (True, False), (False, True), (False, False))  # (open, has deadline)
+
+
+class BadCursor(ValueError):
+    """The `after` parameter was not made by us, or was damaged on the way."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    segment: int
+    due_at: datetime | None
+    case_id: int
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: CaseState | None = None
+    category: Category | None = None
+    division: str | None = None
+    merchant: str | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    deadline: CaseDeadline | None
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="console-queue-cursor")
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    due = cursor.due_at.isoformat() if cursor.due_at else None
+    return _serializer().dumps([cursor.segment, due, cursor.case_id])
+
+
+def decode_cursor(token: str) -> Cursor:
+    try:
+        segment, due, case_id = _serializer().loads(token)
+        due_at = datetime.fromisoformat(due) if due is not None else None
+        valid = segment in range(len(SEGMENTS)) and isinstance(case_id, int)
+        has_deadline = SEGMENTS[segment][1] if valid else False
+        if not valid or (due_at is None) == has_deadline or (due_at and due_at.tzinfo is None):
+            raise BadCursor(token)
+    except (BadSignature, TypeError, ValueError, IndexError) as exc:
+        raise BadCursor(token) from exc
+    return Cursor(segment, due_at, case_id)
+
+
+def queue_page(
+    agency_id: int, filters: QueueFilters, after: Cursor | None, size: int = PAGE_SIZE
+) -> QueuePage:
+    page = QueuePage()
+    first = after.segment if after else 0
+    for segment in range(first, len(SEGMENTS)):
+        wanted = size + 1 - len(page.rows)  # one more than a page tells us a next page exists
+        start = after if after and after.segment == segment else None
+        page.rows.extend(_segment_rows(agency_id, filters, segment, start, wanted))
+        if len(page.rows) > size:
+            break
+    if len(page.rows) > size:
+        del page.rows[size:]
+        last = page.rows[-1]
+        page.next_cursor = encode_cursor(_cursor_for(last))
+    return page
+
+
+def _cursor_for(row: QueueRow) -> Cursor:
+    is_open = row.case.state in OPEN_STATES
+    has_deadline = row.deadline is not None
+    segment = SEGMENTS.index((is_open, has_deadline))
+    return Cursor(segment, row.deadline.due_at if row.deadline else None, row.case.id)
+
+
+def _segment_rows(agency_id, filters, segment, start, limit) -> list[QueueRow]:
+    is_open, has_deadline = SEGMENTS[segment]
+    states = OPEN_STATES if is_open else frozenset(CaseState) - OPEN_STATES
+    if filters.state is not None:
+        states = states & {filters.state}
+    # One keyset scan per state, merged here: each is a walk along an index that starts with the
+    # state (see the report on indexes), which a single IN (...) query could not do in order.
+    if has_deadline:
+        scans = [_deadline_scan(agency_id, filters, s, start, limit) for s in sorted(states)]
+        merged = heapq.merge(*scans, key=lambda row: (row.deadline.due_at, row.case.id))
+    else:
+        scans = [_no_deadline_scan(agency_id, filters, s, start, limit) for s in sorted(states)]
+        merged = heapq.merge(*scans, key=lambda row: row.case.id)
+    return list(itertools.islice(merged, limit))
+
+
+def _running_deadline(state: CaseState):
+    return and_(
+        CaseDeadline.case_id == Case.id,
+        CaseDeadline.closed_at.is_(None),
+        CaseDeadline.state == state,
+    )
+
+
+_ROW_OPTIONS = (joinedload(Case.enterprise), joinedload(Case.division))
+
+
+def _deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
+    stmt = (
+        select(Case, CaseDeadline)
+        .join(CaseDeadline, _running_deadline(state))
+        .where(Case.agency_id == agency_id, Case.state == state, *_where(filters))
+    )
+    if start is not None:
+        stmt = stmt.where(
+            tuple_(CaseDeadline.due_at, CaseDeadline.case_id) > (start.due_at, start.case_id)
+        )
+    stmt = stmt.order_by(CaseDeadline.due_at, CaseDeadline.case_id).limit(limit)
+    return [QueueRow(c, d) for c, d in db.session.execute(stmt.options(*_ROW_OPTIONS))]
+
+
+def _no_deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
+    stmt = select(Case).where(
+        Case.agency_id == agency_id,
+        Case.state == state,
+        *_where(filters),
+        ~exists().where(_running_deadline(state)),
+    )
+    if start is not None:
+        stmt = stmt.where(Case.id > start.case_id)
+    stmt = stmt.order_by(Case.id).limit(limit)
+    return [QueueRow(c, None) for c in db.session.scalars(stmt.options(*_ROW_OPTIONS))]
+
+
+def _where(filters: QueueFilters) -> list:
+    conditions = []
+    if filters.category is not None:
+        conditions.append(Case.category == filters.category)
+    if filters.division:
+        conditions.append(Case.division_code == filters.division)
+    if filters.merchant:
+        matching = select(Enterprise.id).where(
+            or_(
+                Enterprise.name_zh.icontains(filters.merchant, autoescape=True),
+                Enterprise.name_en.icontains(filters.merchant, autoescape=True),
+            )
+        )
+        conditions.append(Case.enterprise_id.in_(matching))
+    if filters.q:
+        conditions.append(
+            or_(
+                Case.description.icontains(filters.q, autoescape=True),
+                Case.number.icontains(filters.q, autoescape=True),
+            )
+        )
+    return conditions
