@@ -107,11 +107,15 @@ def test_seed_is_idempotent(runner, seeded):
     from complaints.extensions import db
     from complaints.merchants.models import Enterprise, Outlet
 
-    before = (db.session.scalar(select(func.count(Enterprise.id))),
-              db.session.scalar(select(func.count(Outlet.id))))
+    before = (
+        db.session.scalar(select(func.count(Enterprise.id))),
+        db.session.scalar(select(func.count(Outlet.id))),
+    )
     assert runner.invoke(args=["seed"]).exit_code == 0
     assert runner.invoke(args=["seed"]).exit_code == 0
-    after = (db.session.scalar(select(func.count(Enterprise.id))),
-             db.session.scalar(select(func.count(Outlet.id))))
+    after = (
+        db.session.scalar(select(func.count(Enterprise.id))),
+        db.session.scalar(select(func.count(Outlet.id))),
+    )
     assert before == after
     assert before[0] >= 10
