@@ -39,7 +39,8 @@ class Case(db.Model):
     __table_args__ = (
         CheckConstraint("amount_paid_fen >= 0", name="amount_paid_not_negative"),
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
-        Index("ix_cases_agency_state", "agency_id", "state"),
+        # The console queue: an agency's cases by state, in id order for its keyset cursor.
+        Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +67,8 @@ class Case(db.Model):
     tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(8))
     contact_consent: Mapped[bool] = mapped_column(default=False)
+    # Set when the tourist typed the SMS code (SAMR Order 121: a real-name complaint).
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Only hashes: a database leak must not open anyone's tracking page or replay a submission.
     tracking_key_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from complaints.database import UTCDateTime, enum_column_type, utcnow
@@ -16,6 +16,15 @@ class CaseDeadline(db.Model):
     __table_args__ = (
         Index("ix_case_deadlines_due", "closed_at", "due_at"),
         Index("ix_case_deadlines_reminder", "closed_at", "next_reminder_at"),
+        # The console queue walks each state's running deadlines in due order (keyset).
+        Index(
+            "ix_case_deadlines_running",
+            "state",
+            "due_at",
+            "case_id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -114,6 +114,9 @@ def _act_on_expiry(deadline: CaseDeadline, now: datetime) -> None:
     case = db.session.get(Case, deadline.case_id)
     trigger = ON_EXPIRY.get(case.state)
     if trigger is None or case.state is not deadline.state:
-        return  # the case moved on; the deadline is history
+        # Nothing follows (an appeal window simply ends) or the case moved on: the deadline
+        # is history and must stop counting as running, or queues would sort by it forever.
+        deadline.closed_at = now
+        return
     reason = f"{deadline.kind.value} deadline passed at {deadline.due_at.isoformat()}"
     fire(case, trigger, SYSTEM, now=now, reason=reason)

@@ -196,3 +196,18 @@ def test_tick_command_runs_every_periodic_step(seeded, runner):
     assert "recoveries_overdue 0" in result.output
     db.session.expire_all()
     assert db.session.get(Case, case.id).state is CaseState.REGULATOR_REVIEW
+
+
+def test_an_ended_appeal_window_stops_running(seeded):
+    case = file_case(outlet_named("Taxi Qiong B·T1234"), now=FILED_AT)
+    route(case, FILED_AT)
+    handler = Actor(Role.HANDLER, "1")
+    fire(case, "accept", handler, now=FILED_AT)
+    fire(case, "record_agreement", handler, now=FILED_AT, reason="refund of ¥300 agreed")
+    fire(case, "close", handler, now=FILED_AT)
+    db.session.commit()
+    window = _open_deadline(case)
+    assert window.kind is DeadlineKind.APPEAL_WINDOW
+    run_tick(window.due_at + timedelta(minutes=1))
+    assert _open_deadline(case) is None
+    assert case.state is CaseState.CLOSED
