@@ -159,8 +159,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
     # The merchant's turn.
     row("merchant_refund", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.MERCHANT]),
+    # An offer restarts the clock: the tourist gets the same time to answer it that the
+    # merchant had, so a late offer cannot leave the tourist minutes to decide.
     row("merchant_offer", [S.MERCHANT_RESPONSE], None, [Role.MERCHANT],
-        sets=(("offer_pending", True),)),
+        sets=(("offer_pending", True),), starts_deadline=DeadlineKind.MERCHANT_RESPONSE),
     row("tourist_accept_offer", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.TOURIST],
         guards=(Guard("offer_pending"),)),
     row("tourist_reject_offer", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.TOURIST],
@@ -168,8 +170,13 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
     row("merchant_dispute", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.MERCHANT],
         reason_required=True, starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    # Silence is the merchant's only when no offer awaits the tourist: an unanswered offer
+    # goes to the regulator too, but is not scored as the merchant's silence.
     row("merchant_deadline_passed", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.SYSTEM],
-        guards=(Guard("deadline_passed"),),
+        guards=(Guard("deadline_passed"), Guard("offer_pending", False)),
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
+    row("offer_unanswered", [S.MERCHANT_RESPONSE], S.REGULATOR_REVIEW, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"), Guard("offer_pending")),
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
     # The regulator decides whether to accept (Art. 14) and mediates (Arts. 16-22).
     row("assign", [S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS),
@@ -299,7 +306,12 @@ def validate_table(table: tuple[Transition, ...], facts_type: type) -> None:
         if not t.roles or not t.sources:
             raise ValueError(f"{t.trigger!r} has no roles or no source states")
         if t.is_self_transition and t.starts_deadline is not None:
-            raise ValueError(f"self-transition {t.trigger!r} cannot start a deadline")
+            # A self-transition may only restart the clock its state already runs on.
+            entering = {row.starts_deadline for row in table if row.target in t.sources}
+            if t.starts_deadline not in entering:
+                raise ValueError(
+                    f"self-transition {t.trigger!r} may only restart its state's deadline"
+                )
 
 
 validate_table(CASE_TRANSITIONS, CaseFacts)

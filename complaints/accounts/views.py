@@ -48,7 +48,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _landing(account: Account) -> str:
-    return url_for("console.queue") if account.role.is_regulator else url_for("merchants.home")
+    return url_for("console.queue" if account.role.is_regulator else "portal.merchant.dashboard")
 
 
 def _new_session() -> None:

@@ -75,6 +75,8 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "merchant_dispute":         tourist("merchant_disputed") + regulator("new_in_queue"),
     "merchant_deadline_passed": tourist("merchant_silent") + merchant("escalated")
                                 + regulator("new_in_queue"),
+    "offer_unanswered":         tourist("offer_lapsed") + merchant("offer_lapsed")
+                                + regulator("new_in_queue"),
     # The regulator's turn.
     "transfer":                 tourist("transferred") + regulator("new_in_queue"),
     "accept":                   tourist("accepted") + merchant("accepted"),

@@ -113,6 +113,8 @@ def _expire_deadlines(now: datetime, report: TickReport) -> None:
 def _act_on_expiry(deadline: CaseDeadline, now: datetime) -> None:
     case = db.session.get(Case, deadline.case_id)
     trigger = ON_EXPIRY.get(case.state)
+    if trigger == "merchant_deadline_passed" and case.offer_pending:
+        trigger = "offer_unanswered"  # the tourist, not the merchant, let the time pass
     if trigger is None or case.state is not deadline.state:
         # Nothing follows (an appeal window simply ends) or the case moved on: the deadline
         # is history and must stop counting as running, or queues would sort by it forever.

@@ -211,3 +211,19 @@ def test_an_ended_appeal_window_stops_running(seeded):
     run_tick(window.due_at + timedelta(minutes=1))
     assert _open_deadline(case) is None
     assert case.state is CaseState.CLOSED
+
+
+def test_an_unanswered_offer_goes_to_the_regulator_without_blaming_the_merchant(seeded):
+    case = file_case(outlet_named("Ah Hai"), now=FILED_AT)
+    route(case, FILED_AT)
+    offered_at = FILED_AT + timedelta(hours=20)
+    fire(case, "merchant_offer", Actor(Role.MERCHANT, "m1"), now=offered_at, reason="¥400")
+    db.session.commit()
+    # The tourist has the merchant's 24 hours from the offer, not the 4 left of the merchant's.
+    assert run_tick(FILED_AT + timedelta(hours=25)).expired == 0
+    assert run_tick(offered_at + timedelta(hours=24, minutes=1)).expired == 1
+    db.session.refresh(case)
+    assert case.state is CaseState.REGULATOR_REVIEW
+    triggers = [e.trigger for e in case.events]
+    assert triggers[-1] == "offer_unanswered"
+    assert "merchant_deadline_passed" not in triggers

@@ -41,6 +41,7 @@ CASE_SPEC = {
     ("tourist_reject_offer", S.MERCHANT_RESPONSE): (S.REGULATOR_REVIEW, {R.TOURIST}),
     ("merchant_dispute", S.MERCHANT_RESPONSE): (S.REGULATOR_REVIEW, {R.MERCHANT}),
     ("merchant_deadline_passed", S.MERCHANT_RESPONSE): (S.REGULATOR_REVIEW, {R.SYSTEM}),
+    ("offer_unanswered", S.MERCHANT_RESPONSE): (S.REGULATOR_REVIEW, {R.SYSTEM}),
     ("assign", S.REGULATOR_REVIEW): (None, REG),
     ("assign", S.MEDIATION): (None, REG),
     ("accept", S.REGULATOR_REVIEW): (S.MEDIATION, REG),
@@ -291,7 +292,13 @@ def test_deadlines_started_by_the_table():
     assert starts[("decline", S.DECLINED)] == K.APPEAL_WINDOW
     closing = {t.starts_deadline for t in CASE_TRANSITIONS if t.trigger == "close"}
     assert closing == {None, K.APPEAL_WINDOW}  # a declined case's window runs from the decline
-    assert all(t.starts_deadline is None for t in CASE_TRANSITIONS if t.is_self_transition)
+    restarting = {
+        t.trigger: t.starts_deadline
+        for t in CASE_TRANSITIONS
+        if t.is_self_transition and t.starts_deadline is not None
+    }
+    # Only an offer restarts a clock: the tourist gets the merchant's time to answer it.
+    assert restarting == {"merchant_offer": K.MERCHANT_RESPONSE}
 
 
 def test_every_state_is_reachable_and_every_open_state_can_reach_closed():
