@@ -1,0 +1,1 @@
+"""The merchant portal: merchants settle first, answer with evidence, manage their codes."""
