@@ -1,17 +1,14 @@
 """Append-only, hash-chained case events: any edit or deletion breaks the chain visibly."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
+from complaints.audit_chain import GENESIS_HASH, canonical_digest, next_link
 from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
 from workflows.states import CaseState, Role
-
-GENESIS_HASH = "0" * 64
 
 
 def event_digest(event: CaseEvent) -> str:
@@ -28,8 +25,7 @@ def event_digest(event: CaseEvent) -> str:
         "at": event.created_at.isoformat(),
         "prev": event.prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_digest(body)
 
 
 def append_event(
@@ -44,14 +40,7 @@ def append_event(
     ground: str | None = None,
     now: datetime,
 ) -> CaseEvent:
-    last = db.session.execute(
-        select(CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
-    # (case_id, seq) is unique: two writers racing on one case cannot both extend the chain.
+    seq, prev_hash = next_link(CaseEvent, CaseEvent.case_id, case.id)
     event = CaseEvent(
         case_id=case.id,
         seq=seq,

@@ -1,13 +1,11 @@
 """Claim events, hash-chained per claim like case events, and claim-to-ledger reconciliation."""
 
-import hashlib
-import json
 from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from complaints.cases.audit import GENESIS_HASH
+from complaints.audit_chain import GENESIS_HASH, canonical_digest, next_link
 from complaints.compensation.ledger import Problem
 from complaints.compensation.models import (
     AccountKind,
@@ -42,8 +40,7 @@ def event_digest(event: ClaimEvent) -> str:
         "at": event.created_at.isoformat(),
         "prev": event.prev_hash,
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_digest(body)
 
 
 def append_claim_event(
@@ -57,13 +54,7 @@ def append_claim_event(
     reason: str,
     now: datetime,
 ) -> ClaimEvent:
-    last = db.session.execute(
-        select(ClaimEvent.seq, ClaimEvent.hash)
-        .where(ClaimEvent.claim_id == claim.id)
-        .order_by(ClaimEvent.seq.desc())
-        .limit(1)
-    ).first()
-    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+    seq, prev_hash = next_link(ClaimEvent, ClaimEvent.claim_id, claim.id)
     event = ClaimEvent(
         claim_id=claim.id,
         seq=seq,
