@@ -111,3 +111,15 @@ def staged_evidence(submission_key_hash: str) -> list[Evidence]:
         .order_by(Evidence.id)
         .all()
     )
+
+
+def send_evidence_file(stored_name: str, content_type: str):
+    """A stored evidence file for staff; never cached by shared proxies, never sniffed as HTML."""
+    from flask import current_app, send_from_directory
+
+    response = send_from_directory(
+        current_app.config["UPLOAD_DIR"], stored_name, mimetype=content_type
+    )
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -11,13 +11,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from complaints.cases.evidence import send_evidence_file
 from complaints.cases.models import Case, EvidenceKind
 from complaints.console.presenters import (
     DEADLINE_LABELS,
@@ -210,23 +210,14 @@ def remove_evidence(number: str, item_id: int):
 def dispute_file(number: str, item_id: int):
     case = queries.case_for_merchant(number, current_user)
     item = queries.dispute_evidence_for_merchant(case, item_id)
-    return _send(item.stored_name, item.content_type)
+    return send_evidence_file(item.stored_name, item.content_type)
 
 
 @merchant_bp.get("/cases/<number>/tourist-evidence/<int:evidence_id>")
 def tourist_file(number: str, evidence_id: int):
     case = queries.case_for_merchant(number, current_user)
     item = queries.tourist_evidence_for_merchant(case, evidence_id)
-    return _send(item.stored_name, item.content_type)
-
-
-def _send(stored_name: str, content_type: str):
-    response = send_from_directory(
-        current_app.config["UPLOAD_DIR"], stored_name, mimetype=content_type
-    )
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_evidence_file(item.stored_name, item.content_type)
 
 
 # --- messages ------------------------------------------------------------------------------
