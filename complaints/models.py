@@ -3,11 +3,24 @@
 from complaints.accounts.models import Account
 from complaints.agencies.models import Agency, RoutingRule
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
+from complaints.compensation.models import (
+    Claim,
+    ClaimEvent,
+    Fund,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    RecoveryOrder,
+)
+from complaints.credit import models as credit_models  # noqa: F401 (registers the tables)
+from complaints.duplicates.models import DuplicateFlag
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
-from complaints.notices.models import Notification
+from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
 from complaints.outbox.models import OutboxMessage
+from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
+from complaints.verification.models import PhoneVerification
 
 __all__ = [
     "Account",
@@ -18,12 +31,23 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "CaseNumberSequence",
+    "Claim",
+    "ClaimEvent",
     "Division",
+    "DuplicateFlag",
     "Enterprise",
     "Evidence",
+    "Fund",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "Notification",
     "OutboxMessage",
     "Outlet",
     "OutletCodeRotation",
+    "PhoneVerification",
+    "RecoveryOrder",
     "RoutingRule",
+    "SatisfactionRating",
+    "SmsOptOut",
 ]

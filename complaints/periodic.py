@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.compensation.recovery import mark_overdue_recoveries
+    from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import relay_pending
     from complaints.timers.tick import run_tick
@@ -23,6 +24,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         log.error("tick: %s", error)
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
+    counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)

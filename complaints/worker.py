@@ -37,7 +37,17 @@ def scheduled_tick() -> None:
     run_periodic()
 
 
+def daily_credit_tick() -> None:
+    """Complaint-free periods look at every merchant: once a day, not every minute."""
+    from complaints.credit.recompute import grant_complaint_free_periods
+    from complaints.database import utcnow
+
+    grant_complaint_free_periods(utcnow())
+
+
 def run_cron_scheduler(interval: int) -> None:
     scheduler = CronScheduler(connection=jobs.redis_connection())
     scheduler.register(scheduled_tick, queue_name=jobs.queue_name(), interval=interval)
+    # 03:00 Beijing time is 19:00 UTC, when the platform is quietest.
+    scheduler.register(daily_credit_tick, queue_name=jobs.queue_name(), cron="0 19 * * *")
     scheduler.start()

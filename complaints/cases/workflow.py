@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseEvent
+from complaints.credit.services import on_case_transition
 from complaints.extensions import db
 from complaints.notices.services import announce
 from complaints.timers import services as timers
@@ -90,6 +91,7 @@ def fire(
     if after != before or transition.starts_deadline is not None:
         timers.open_deadline(case.id, transition, after, now)
     announce(case, trigger)
+    on_case_transition(case, trigger, now)
     return event
 
 

@@ -1,13 +1,10 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
-from datetime import timedelta
-
 from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import func, select
 
-from complaints.cases.models import Case
+from complaints.credit.presenters import GRADE_COLOURS
+from complaints.credit.queries import public_standing
 from complaints.database import utcnow
-from complaints.extensions import db
 from complaints.merchants.forms import MerchantSearchForm
 from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
@@ -25,13 +22,10 @@ POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, co
 
 
 def complaint_record(enterprise_id: int) -> dict:
-    since = utcnow() - timedelta(days=365)
-    count = db.session.scalar(
-        select(func.count(Case.id)).where(
-            Case.enterprise_id == enterprise_id, Case.created_at >= since
-        )
-    )
-    return {"complaints_12m": count or 0}
+    """The standing section of the merchant card: trust grade, list marks, last 12 months."""
+    record = public_standing(enterprise_id, utcnow()).as_record()
+    record["badge_colours"] = GRADE_COLOURS.get(record["grade"])
+    return record
 
 
 @bp.get("/")

@@ -1,0 +1,1 @@
+"""Merchant credit: events, scores and grades, the trusted and serious lists, repair."""
