@@ -11,8 +11,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from complaints.cases.forms import MoneyField
 from complaints.categories import Category
+from complaints.console.panels import VISIBILITY, VISIBILITY_LABELS
 from complaints.console.presenters import GROUND_LABELS
 from complaints.console.queries import QueueFilters
+from complaints.portal.messages import MAX_MESSAGE
 from workflows.machine import CASE_TRANSITIONS, Transition
 from workflows.states import CaseState
 
@@ -125,3 +127,30 @@ def action_form(
         )
     kwargs = {} if formdata is None else {"formdata": formdata}
     return Form(prefix=trigger, **kwargs)
+
+
+class MessageForm(FlaskForm):
+    """A regulator's message in the case thread, and who may read it."""
+
+    body = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(_l("Write a message first.")), Length(max=MAX_MESSAGE)],
+    )
+    visibility = SelectField(
+        _l("Who can read it"),
+        choices=[SelectChoice(value, label) for value, label in VISIBILITY_LABELS.items()],
+        default="everyone",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="message", **kwargs)
+
+    @property
+    def audiences(self):
+        return VISIBILITY[self.visibility.data]
+
+
+class MergeForm(FlaskForm):
+    """Which of the two flagged cases survives; the other is closed as its copy."""
+
+    keep = StringField(validators=[DataRequired()])

@@ -18,9 +18,12 @@ from complaints.accounts.models import Account
 from complaints.agencies.models import Agency
 from complaints.cases.models import Case, Evidence
 from complaints.categories import Category
+from complaints.duplicates.models import DuplicateFlag
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise
+from complaints.notices.models import Notification
+from complaints.portal.models import DisputeEvidence
 from complaints.timers.models import CaseDeadline
 from workflows.states import OPEN_STATES, CaseState
 
@@ -241,3 +244,38 @@ def _where(filters: QueueFilters) -> list:
             )
         )
     return conditions
+
+
+# --- what the other features attach to a case -----------------------------------------------
+# Each lookup first scopes the case, then requires the row to belong to it: an id that exists
+# but hangs off another case answers exactly like one that does not exist.
+
+
+def dispute_evidence_for_regulator(number: str, item_id: int, account: Account) -> DisputeEvidence:
+    case = case_for_regulator(number, account)
+    item = db.session.get(DisputeEvidence, item_id)
+    # Staged files are the merchant's draft until the dispute is submitted with them.
+    if item is None or item.case_id != case.id or item.submitted_at is None:
+        abort(404)
+    return item
+
+
+def flag_for_regulator(
+    number: str, flag_id: int, account: Account
+) -> tuple[DuplicateFlag, Case, Case]:
+    """(flag, this case, the other case) when both cases are the account's agency's, else 404."""
+    case = case_for_regulator(number, account)
+    flag = db.session.get(DuplicateFlag, flag_id)
+    if flag is None or case.id not in (flag.case_id, flag.earlier_case_id):
+        abort(404)
+    other = flag.earlier_case if flag.case_id == case.id else flag.case
+    return flag, case, case_for_regulator(other.number, account)
+
+
+def notification_for_regulator(notification_id: int, account: Account) -> tuple[Notification, Case]:
+    """The message and its case, if the case is the account's agency's; otherwise 404."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        abort(404)
+    case = db.session.get(Case, notification.case_id)
+    return notification, case_for_regulator(case.number, account)

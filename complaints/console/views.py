@@ -24,9 +24,10 @@ from wtforms import SelectChoice
 from complaints.cases.models import Case
 from complaints.cases.workflow import available_actions
 from complaints.categories import Category
-from complaints.console import presenters, queries, services
+from complaints.console import panels, presenters, queries, services
 from complaints.console.forms import (
     CONSOLE_TRIGGERS,
+    MessageForm,
     QueueFilterForm,
     action_form,
     transition_named,
@@ -114,11 +115,12 @@ def _render_queue(form, page, agency, first_page=True):
 @bp.get("/cases/<number>")
 def case_page(number: str):
     case = queries.case_for_regulator(number, current_user)
-    return _render_case(case)
+    return render_case(case)
 
 
-def _render_case(case: Case, *, failed=None, refusal=None, status: int = 200):
-    """The case page; `failed` is the action form that was tried and its `refusal` message."""
+def render_case(case: Case, *, failed=None, refusal=None, status: int = 200, message_form=None):
+    """The case page; `failed` is the action form that was tried and its `refusal` message
+    (a refusal without a form is shown at the top); `message_form` one that did not validate."""
     now = utcnow()
     account = current_user
     forms = []
@@ -138,6 +140,9 @@ def _render_case(case: Case, *, failed=None, refusal=None, status: int = 200):
         refusal=refusal,
         refused_trigger=failed.trigger_name if failed is not None else None,
         labels=presenters,
+        panels=panels.case_panels(case, account, _locale()),
+        panel_labels=panels,
+        message_form=message_form or MessageForm(formdata=None),
     ), status
 
 
@@ -157,9 +162,9 @@ def act(number: str, trigger: str):
     try:
         services.ensure_available(case, trigger, account, now)
     except TransitionRefused as refused:
-        return _render_case(case, failed=form, refusal=refused.message, status=409)
+        return render_case(case, failed=form, refusal=refused.message, status=409)
     if not form.validate_on_submit():
-        return _render_case(case, failed=form, status=422)
+        return render_case(case, failed=form, status=422)
     try:
         services.perform(case, trigger, account, _action_input(form), now)
         db.session.commit()
@@ -167,13 +172,13 @@ def act(number: str, trigger: str):
         db.session.rollback()
         case = queries.case_for_regulator(number, account)
         status = 422 if refused.code in FIELD_REFUSALS else 409
-        return _render_case(case, failed=form, refusal=refused.message, status=status)
+        return render_case(case, failed=form, refusal=refused.message, status=status)
     except StaleDataError:
         # Someone else acted on this case between our read and our write: nothing was saved.
         db.session.rollback()
         case = queries.case_for_regulator(number, account)
         message = _("This case changed while you were looking at it. Reload and try again.")
-        return _render_case(case, failed=form, refusal=message, status=409)
+        return render_case(case, failed=form, refusal=message, status=409)
     relay_after_commit()
     flash(_("Done: %(action)s.", action=presenters.TRIGGER_LABELS.get(trigger, trigger)), "success")
     return redirect(url_for("console.case_page", number=case.number), code=303)
@@ -198,9 +203,19 @@ def _action_input(form) -> services.ActionInput:
 @bp.get("/evidence/<int:evidence_id>")
 def evidence(evidence_id: int):
     item = queries.evidence_for_regulator(evidence_id, current_user)
+    return send_upload(item.stored_name, item.content_type)
+
+
+def send_upload(stored_name: str, content_type: str):
+    """A stored evidence file; never cached by shared proxies, never sniffed into HTML."""
     response = send_from_directory(
-        current_app.config["UPLOAD_DIR"], item.stored_name, mimetype=item.content_type
+        current_app.config["UPLOAD_DIR"], stored_name, mimetype=content_type
     )
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# The routes for what other features attach to a case live in their own module to keep this
+# one short; importing it last registers them on `bp`, which it takes from here.
+from complaints.console import extras_views  # noqa: E402, F401

@@ -1,0 +1,189 @@
+"""What the console shows of notifications: one case's delivery log, and the agency's log.
+
+complaints.notices.history.failed_first_log reads every agency's messages, so the agency's
+page uses the same ordering here with the agency's cases as a condition (the notices package
+stays unaware of agencies).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, not_, select
+from sqlalchemy.orm import aliased
+
+from complaints.cases.models import Case
+from complaints.console.presenters import TRIGGER_LABELS
+from complaints.database import utcnow
+from complaints.extensions import db
+from complaints.notices.events import SMS, base_event
+from complaints.notices.history import delivery_log
+from complaints.notices.models import Audience, DeliveryStatus, Notification
+from complaints.notices.services import NOT_RESENDABLE
+from complaints.presentation import mask_phone
+
+LOG_PAGE_SIZE = 50
+
+AUDIENCE_LABELS = {
+    Audience.TOURIST: _l("Tourist"),
+    Audience.MERCHANT: _l("Merchant"),
+    Audience.REGULATOR: _l("Regulator"),
+}
+
+STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Waiting to be sent"),
+    DeliveryStatus.RETRYING: _l("Retrying"),
+    DeliveryStatus.SENT: _l("Sent"),
+    DeliveryStatus.DELIVERED: _l("Delivered"),
+    DeliveryStatus.FAILED: _l("Failed"),
+}
+
+CHANNEL_LABELS = {SMS: _l("SMS"), "email": _l("Email")}
+
+# Messages that do not follow a workflow trigger; the others are named like the timeline does.
+EVENT_LABELS = {
+    "case_received": _l("Complaint received"),
+    "phone_code": _l("Phone confirmation code"),
+    "offer_unanswered": _l("Offer not answered in time"),
+    "merchant_reminder": _l("Reminder to the merchant"),
+    "regulator_reminder": _l("Reminder to the regulator"),
+    "compensation_paid": _l("Advance compensation paid"),
+    "recovery_due": _l("Recovery due from the merchant"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    case_number: str
+    event: object
+    audience: object
+    channel: object
+    recipient: str
+    status: DeliveryStatus
+    status_label: object
+    error_code: str | None
+    error_reason: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    resend_of_id: int | None
+    requested_by: str | None
+    resent: bool  # a later row sends this one again
+    # Failed, not sent again yet, and neither a code nor out of date: the service would refuse
+    # those anyway, so no button is offered. An opted-out number is left to the service, which
+    # says why (the tourist must text START first).
+    resendable: bool
+
+
+def case_deliveries(case: Case) -> list[DeliveryRow]:
+    """The case's messages, oldest first, as the case page's delivery log shows them."""
+    rows = delivery_log(case.id)
+    resent = {row.resend_of_id for row in rows if row.resend_of_id is not None}
+    return [_row(n, case.number, n.id in resent) for n in rows]
+
+
+@dataclass
+class LogPage:
+    rows: list[DeliveryRow]
+    next_before: int | None  # the `before` of the next page, None on the last one
+
+
+def agency_log_page(
+    agency_id: int, before_id: int | None = None, size: int | None = None
+) -> LogPage | None:
+    """One page of the agency's messages: unhandled failures first, each part newest first.
+
+    Keyset paging as in failed_first_log: `before_id` is the last row shown, and whether it is
+    an unhandled failure tells which part the page continues. None when `before_id` is not a
+    message of this agency (a damaged link, or another agency's id: the same answer).
+    """
+    size = size or LOG_PAGE_SIZE
+    unhandled = _unhandled_failure()
+    in_failures = True
+    if before_id is not None:
+        found = db.session.execute(
+            select(Notification.id, unhandled.label("unhandled")).where(
+                Notification.id == before_id, _of_agency(agency_id)
+            )
+        ).first()
+        if found is None:
+            return None
+        in_failures = bool(found.unhandled)
+    wanted = size + 1  # one more than a page says whether another page follows
+    found_rows: list[tuple[Notification, str]] = []
+    if in_failures:
+        found_rows += _scan(agency_id, unhandled, before_id, wanted)
+    if len(found_rows) < wanted:
+        after_failures = before_id if not in_failures else None
+        found_rows += _scan(agency_id, not_(unhandled), after_failures, wanted - len(found_rows))
+    more = len(found_rows) > size
+    found_rows = found_rows[:size]
+    resent = _resent_among([n.id for n, _number in found_rows])
+    rows = [_row(n, number, n.id in resent) for n, number in found_rows]
+    return LogPage(rows, rows[-1].id if more else None)
+
+
+def _scan(agency_id: int, condition, before_id: int | None, limit: int):
+    query = (
+        select(Notification, Case.number)
+        .join(Case, Case.id == Notification.case_id)
+        .where(Case.agency_id == agency_id, condition)
+    )
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    return [
+        tuple(row)
+        for row in db.session.execute(query.order_by(Notification.id.desc()).limit(limit))
+    ]
+
+
+def _of_agency(agency_id: int):
+    return Notification.case_id.in_(select(Case.id).where(Case.agency_id == agency_id))
+
+
+def _unhandled_failure():
+    """Failed, and nobody has sent it again yet (the same test as notices.history's)."""
+    resend = aliased(Notification)
+    return and_(
+        Notification.status == DeliveryStatus.FAILED,
+        not_(exists().where(resend.resend_of_id == Notification.id)),
+    )
+
+
+def _resent_among(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Notification.resend_of_id).where(Notification.resend_of_id.in_(ids))
+        )
+    )
+
+
+def _row(notification: Notification, case_number: str, resent: bool) -> DeliveryRow:
+    phone = notification.channel == SMS
+    event = base_event(notification.event_key)
+    expired = notification.expires_at is not None and notification.expires_at <= utcnow()
+    return DeliveryRow(
+        id=notification.id,
+        case_number=case_number,
+        event=EVENT_LABELS.get(event) or TRIGGER_LABELS.get(event, event),
+        audience=AUDIENCE_LABELS.get(notification.audience, notification.audience),
+        channel=CHANNEL_LABELS.get(notification.channel, notification.channel),
+        recipient=mask_phone(notification.recipient) if phone else notification.recipient,
+        status=notification.status,
+        status_label=STATUS_LABELS.get(notification.status, notification.status),
+        error_code=notification.error_code,
+        error_reason=notification.error_reason,
+        attempts=notification.attempts,
+        created_at=notification.created_at,
+        updated_at=notification.updated_at,
+        resend_of_id=notification.resend_of_id,
+        requested_by=notification.requested_by,
+        resent=resent,
+        resendable=notification.status is DeliveryStatus.FAILED
+        and not resent
+        and event not in NOT_RESENDABLE
+        and not expired,
+    )
