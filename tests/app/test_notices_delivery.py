@@ -45,6 +45,7 @@ def test_sms_reaches_twilio_with_status_callback_and_link_is_redacted_after(seed
 
 def test_email_reaches_smtp_with_subject_line(seeded, fakes):
     case, _ = file_case()
+    case.enterprise.notify_language = "en"
     announce(case, "route_to_merchant", **DUE)
     db.session.commit()
     relay_pending()
@@ -53,6 +54,18 @@ def test_email_reaches_smtp_with_subject_line(seeded, fakes):
     assert email.subject == f"New complaint {case.number}"
     assert f"{PUBLIC}/merchant/cases/{case.number}" in email.body
     assert len(sms_to(fakes.twilio, case.enterprise.contact_phone)) == 1
+
+
+def test_merchant_email_speaks_the_merchants_language(seeded, fakes):
+    case, _ = file_case()
+    assert case.enterprise.notify_language == "zh"
+    announce(case, "route_to_merchant", **DUE)
+    db.session.commit()
+    relay_pending()
+    (email,) = fakes.smtp.messages
+    assert case.number in email.subject
+    assert "New complaint" not in email.subject
+    assert "投诉" in email.subject
 
 
 def test_rate_limited_sms_is_retried_with_backoff_and_then_sent(seeded, fakes):
