@@ -35,9 +35,23 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     if overrides:
         app.config.update(overrides)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    _check_policies(app)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def _check_policies(app: Flask) -> None:
+    """A bad time limit or score table stops the start, not the first case that needs it."""
+    from complaints.config import ConfigError
+    from complaints.credit.policy import CreditPolicy
+    from workflows.policy import Policy
+
+    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+        try:
+            policy_class.from_mapping(app.config.get(name) or {})
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from exc
 
 
 def register_extensions(app: Flask) -> None:
@@ -114,6 +128,8 @@ def register_login(app: Flask) -> None:
     manager.session_protection = "strong"
     manager.user_loader(load_account)
     app.register_blueprint(accounts_bp)
+    from complaints.console import credit_views  # noqa: F401
+
     app.register_blueprint(console_bp)
 
 

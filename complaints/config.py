@@ -1,5 +1,6 @@
 """Configuration from the environment, failing fast where a production default would be unsafe."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -73,8 +74,15 @@ def load_config(instance_path: str, environ=None) -> dict:
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
-        # Not read from the environment: `flask worker` listens on jobs.DEFAULT_QUEUE.
+        # Workers, the scheduler and the relay all use this queue (tests use one per run).
         "RQ_QUEUE": environ.get("RQ_QUEUE", "anxin"),
+        # Time limits and scoring are policy, not code: JSON objects keyed by field name
+        # (workflows.policy.Policy, complaints.credit.policy.CreditPolicy); checked at start.
+        "WORKFLOW_POLICY": _json(environ, "WORKFLOW_POLICY"),
+        "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
+        # manual: a fund manager enters the bank transfer reference; simulated (never in
+        # production): pays at once, for the demo and tests.
+        "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),
         # Seconds before each retry of a transiently failed job (RQ) or message (the tick).
         "NOTIFICATION_RETRY_INTERVALS": (10, 30, 120, 600, 1800),
         # Phone codes: per number (counted in the database) and per IP (Flask-Limiter).
@@ -99,6 +107,19 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "TESTING": env == "test",
     }
+
+
+def _json(environ, name: str) -> dict:
+    raw = environ.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _engine_options(database_url: str) -> dict:

@@ -77,3 +77,21 @@ def test_development_gets_a_stable_random_secret_not_a_default(tmp_path):
 def test_bad_numbers_in_config_name_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="MAX_UPLOAD_BYTES"):
         load_config(str(tmp_path), {"MAX_UPLOAD_BYTES": "lots"})
+
+
+def test_policies_come_from_json_and_bad_ones_stop_the_start(tmp_path):
+    from complaints import create_app
+
+    config = load_config(
+        str(tmp_path), {"WORKFLOW_POLICY": '{"acceptance_decision": "5 working days"}'}
+    )
+    assert config["WORKFLOW_POLICY"] == {"acceptance_decision": "5 working days"}
+    with pytest.raises(ConfigError, match="WORKFLOW_POLICY must be a JSON object"):
+        load_config(str(tmp_path), {"WORKFLOW_POLICY": "7 days"})
+    with pytest.raises(ConfigError, match="merchant_response"):
+        create_app(
+            {
+                "WORKFLOW_POLICY": {"merchant_response": "30 working days"},
+                "UPLOAD_DIR": str(tmp_path / "up"),
+            }
+        )
