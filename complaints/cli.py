@@ -123,6 +123,53 @@ def tick_command(loop: bool, interval: float):
         time.sleep(interval)
 
 
+calendar_cli = AppGroup("calendar", help="The PRC working-day calendar and its corrections.")
+workflows_cli.add_command(calendar_cli)
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["working", "off"]))
+@click.option("--note", required=True, help="The notice this follows, e.g. 国办发明电〔2026〕X号.")
+@click.option("--by", "actor", required=True, help="Who made the change, for the record.")
+def calendar_set(day, kind: str, note: str, actor: str):
+    """Mark DAY as a working day or a day off (overrides the packaged calendar)."""
+    from complaints.timers.services import set_calendar_day
+
+    set_calendar_day(day.date(), working=kind == "working", note=note, actor=actor)
+    db.session.commit()
+    click.echo(f"{day.date()} is now {'a working day' if kind == 'working' else 'a day off'}")
+
+
+@calendar_cli.command("complete")
+@click.argument("year", type=int)
+@click.option("--note", required=True)
+@click.option("--by", "actor", required=True)
+def calendar_complete(year: int, note: str, actor: str):
+    """Declare YEAR's calendar complete: its deadlines are no longer provisional."""
+    from complaints.timers.services import declare_year_complete
+
+    declare_year_complete(year, note=note, actor=actor)
+    db.session.commit()
+    click.echo(f"{year} declared complete")
+
+
+@calendar_cli.command("status")
+@click.argument("year", type=int)
+def calendar_status(year: int):
+    """Is YEAR official, and which days were corrected?"""
+    from complaints.timers.models import CalendarOverride
+    from complaints.timers.services import current_calendar
+
+    calendar = current_calendar()
+    state = "official" if calendar.is_official(year) else "PROVISIONAL (estimated, no notice yet)"
+    click.echo(f"{year}: {state}")
+    for row in db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)):
+        if row.day.year == year:
+            kind = "working" if row.is_working_day else "off"
+            click.echo(f"{row.day}\t{kind}\t{row.set_by}\t{row.note}")
+
+
 @click.command("scheduler")
 @click.option("--interval", default=60, show_default=True, help="Seconds between ticks.")
 def scheduler_command(interval: int):

@@ -88,3 +88,24 @@ def open_deadline_for(case_id: int) -> CaseDeadline | None:
         .order_by(CaseDeadline.id.desc())
         .limit(1)
     )
+
+
+def set_calendar_day(day, *, working: bool, note: str, actor: str) -> CalendarOverride:
+    """An admin's correction; it wins over the packaged calendar from the next computation."""
+    override = db.session.get(CalendarOverride, day)
+    if override is None:
+        override = CalendarOverride(day=day)
+        db.session.add(override)
+    override.is_working_day, override.note, override.set_by = working, note, actor
+    db.session.flush()
+    return override
+
+
+def declare_year_complete(year: int, *, note: str, actor: str) -> CalendarYear:
+    """The year's overrides now match the State Council notice: deadlines stop being provisional."""
+    row = db.session.get(CalendarYear, year)
+    if row is None:
+        row = CalendarYear(year=year, note=note, set_by=actor)
+        db.session.add(row)
+        db.session.flush()
+    return row

@@ -227,3 +227,27 @@ def test_an_unanswered_offer_goes_to_the_regulator_without_blaming_the_merchant(
     triggers = [e.trigger for e in case.events]
     assert triggers[-1] == "offer_unanswered"
     assert "merchant_deadline_passed" not in triggers
+
+
+def test_admin_calendar_corrections_apply_to_the_next_deadline(seeded, runner):
+    status = runner.invoke(args=["workflows", "calendar", "status", "2027"])
+    assert "PROVISIONAL" in status.output
+    # Suppose the 2027 notice makes Mon 4 Jan a day off and the year is then complete.
+    for args in (
+        ["workflows", "calendar", "set", "2027-01-04", "off", "--note", "notice", "--by", "admin"],
+        ["workflows", "calendar", "complete", "2027", "--note", "notice", "--by", "admin"],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    assert (
+        "2027: official" in runner.invoke(args=["workflows", "calendar", "status", "2027"]).output
+    )
+    filed = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)  # Monday
+    case = file_case(outlet_named("Taxi Qiong B·T1234"), now=filed)
+    route(case, filed)
+    db.session.commit()
+    deadline = _open_deadline(case)
+    assert not deadline.provisional
+    # 29, 30, 31 Dec, (1 Jan holiday, weekend), (4 Jan now off), 5, 6, 7, 8 Jan: without the
+    # correction the 7th working day would be 7 Jan.
+    assert deadline.due_at.astimezone(LOCAL_ZONE).date().isoformat() == "2027-01-08"
