@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations migrate seed worker bench browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d complaints/translations
+
+# After adding or changing an English string: refresh the .pot and the zh catalog, then translate
+# the new entries in complaints/translations/zh/LC_MESSAGES/messages.po (no empty or fuzzy ones).
+# ngettext and N_ are Babel default keywords; _l and lazy_gettext are Flask-Babel's lazy ones.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o complaints/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i complaints/translations/messages.pot -d complaints/translations -l zh --no-fuzzy-matching
 
 migrate: install
 	$(FLASK) db upgrade

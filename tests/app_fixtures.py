@@ -3,6 +3,7 @@
 import os
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -24,12 +25,35 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'anxin.sqlite3'}"
 
 
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[1] / "complaints" / "translations"
+
+
+def compile_stale_translations() -> None:
+    """Build each .mo that is missing or older than its .po, as `make translations` does
+    (`pybabel compile --use-fuzzy`): the .mo files are git-ignored, and without them every
+    page would silently stay English."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=True)
+        os.replace(partial, mo_path)  # atomic: a parallel session never reads half a file
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
     from complaints import create_app
 
+    compile_stale_translations()
     application = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
