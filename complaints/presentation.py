@@ -1,10 +1,11 @@
 """Formatting shared by templates: money, masked phones, local times."""
 
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 FEN_PER_YUAN = 100
@@ -40,6 +41,8 @@ def local_time(value, fmt: str | None = None) -> str:
     ("short", "medium") are read as this one for the same reason."""
     if not value:
         return ""
+    if not isinstance(value, datetime):  # a calendar day has no time and no zone to name
+        return format_date(value, "yyyy-MM-dd")
     pattern = UNAMBIGUOUS_TIME if fmt in (None, "short", "medium") else fmt
     return _("%(time)s Beijing time", time=format_datetime(value, pattern))
 

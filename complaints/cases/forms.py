@@ -132,7 +132,7 @@ class ComplaintForm(FlaskForm):
         if field.data < today.replace(year=today.year - TIME_BAR_YEARS):
             raise ValidationError(
                 _l(
-                    "Complaints more than 3 years after the event cannot be accepted (SAMR Art. 15)."
+                    "A complaint more than 3 years after you knew of the harm cannot be accepted (SAMR Order 20, Art. 15)."
                 )
             )
 

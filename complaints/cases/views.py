@@ -4,6 +4,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
@@ -35,7 +36,7 @@ def _complaint_rate_limit() -> str:
 def complain_at_outlet(token: str):
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
-        abort(404, description="This code is not one of ours, or it was damaged.")
+        abort(404, description=_("This code is not one of ours, or it was damaged."))
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet

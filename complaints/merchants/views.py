@@ -1,6 +1,7 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
 
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
@@ -37,7 +38,7 @@ def home():
 def scan(token: str):
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
-        abort(404, description="This code is not one of ours, or it was damaged.")
+        abort(404, description=_("This code is not one of ours, or it was damaged."))
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
