@@ -1,5 +1,6 @@
 """Formatting shared by templates: money, masked phones, local times."""
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -7,6 +8,7 @@ from urllib.parse import urlencode
 from flask import request
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 FEN_PER_YUAN = 100
 
@@ -56,3 +58,26 @@ def url_with_lang(code: str) -> str:
 
 TEMPLATE_FILTERS = {"money": format_money, "mask_phone": mask_phone, "local_time": local_time}
 TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}
+
+
+_ARTICLE = re.compile(r"SAMR Order (\d+) Art\. (\d+)\((\d+)\)")
+
+
+def legal_basis_label(ground):
+    """The article a decision rests on, as a reader of the recipient's language cites it.
+
+    Lazy, so a notice rendered later in the recipient's language gets that language.
+    """
+    basis = ground.legal_basis
+    match = _ARTICLE.fullmatch(basis)
+    if match:
+        order, article, item = match.groups()
+        return _l(
+            "SAMR Order %(order)s, Art. %(article)s(%(item)s)",
+            order=order,
+            article=article,
+            item=item,
+        )
+    if basis.startswith("SAMR Order 121"):
+        return _l("SAMR Order 121 (in force from 2026-04-15)")
+    return basis

@@ -15,6 +15,7 @@ from complaints.console.panels import VISIBILITY, VISIBILITY_LABELS
 from complaints.console.presenters import GROUND_LABELS
 from complaints.console.queries import QueueFilters
 from complaints.portal.messages import MAX_MESSAGE
+from complaints.presentation import legal_basis_label
 from workflows.machine import CASE_TRANSITIONS, Transition
 from workflows.states import CaseState
 
@@ -110,7 +111,7 @@ def action_form(
             choices=[
                 SelectChoice("", _l("Choose a ground")),
                 *[
-                    SelectChoice(g.value, f"{GROUND_LABELS[g]} ({g.legal_basis})")
+                    SelectChoice(g.value, f"{GROUND_LABELS[g]} ({legal_basis_label(g)})")
                     for g in transition.ground_type
                 ],
             ],

@@ -10,6 +10,7 @@ from complaints.accounts.models import Account
 from complaints.cases.forms import REMEDY_LABELS as REMEDY_LABELS  # re-exported for templates
 from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
+from complaints.presentation import legal_basis_label
 from complaints.timers.models import CaseDeadline
 from workflows.grounds import DeclineGround, TerminationGround
 from workflows.states import CaseState, DeadlineKind, Role
@@ -100,7 +101,7 @@ def ground_label(value: str | None) -> str:
     for ground_type in GROUND_TYPES:
         if value in {member.value for member in ground_type}:
             ground = ground_type(value)
-            return f"{GROUND_LABELS[ground]} ({ground.legal_basis})"
+            return f"{GROUND_LABELS[ground]} ({legal_basis_label(ground)})"
     return value
 
 

@@ -28,6 +28,7 @@ from complaints.notices.models import Audience, DeliveryStatus, Notification
 from complaints.notices.optouts import OPTED_OUT, insert_unless_exists, is_opted_out
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
+from complaints.presentation import legal_basis_label
 from complaints.timers.services import open_deadline_for
 from workflows.grounds import DeclineGround, TerminationGround
 
@@ -204,10 +205,10 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
 
 
 def _ground_basis(ground: str | None) -> str | None:
-    """The article a decision rests on ("SAMR Order 20 Art. 15(4)"): the same in any language."""
+    """The article a decision rests on, cited in the recipient's language."""
     for kind in (DeclineGround, TerminationGround):
         if ground in {member.value for member in kind}:
-            return kind(ground).legal_basis
+            return legal_basis_label(kind(ground))
     return None
 
 

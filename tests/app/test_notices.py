@@ -158,9 +158,10 @@ def test_decline_states_the_legal_basis_recorded_with_the_event(seeded):
         now=utcnow(),
     )
     tourist_sms, merchant_email = announce(case, "decline")
-    assert "SAMR Order 20 Art. 15(2)" in tourist_sms.body
+    assert "SAMR Order 20, Art. 15(2)" in tourist_sms.body
     assert "arbitration commission" in tourist_sms.body
-    assert "SAMR Order 20 Art. 15(2)" in merchant_email.body
+    # The merchant reads Chinese: the same article, cited the Chinese way.
+    assert "市场监管总局令第20号第15条第（2）项" in merchant_email.body
 
 
 def test_opted_out_tourist_is_recorded_as_not_told_and_never_queued(seeded):
