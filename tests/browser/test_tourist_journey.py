@@ -117,7 +117,7 @@ def test_scan_file_and_track_on_an_iphone(phone, screenshot, tmp_path, live_serv
     expect(card.locator("dt:text-is('Area') + dd")).to_have_text("Tianya District")
     standing = page.locator("#standing")
     expect(standing).to_be_visible()
-    expect(standing.get_by_role("heading")).to_have_text("Anxin trust grade")
+    expect(standing.get_by_role("heading", level=2)).to_have_text("Anxin trust grade")
     expect(standing).to_contain_text("not the regulator's official risk class")
     assert_phone_layout(page)
     screenshot(page, "scan")
