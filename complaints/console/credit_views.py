@@ -49,7 +49,9 @@ class MerchantSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField(
-        _l("Name or enterprise code (USCC)"), filters=[_strip], validators=[Optional(), Length(max=100)]
+        _l("Name or enterprise code (USCC)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=100)],
     )
 
 
@@ -179,6 +181,13 @@ def _render_merchant(enterprise: Enterprise, *, failed=None, refusal=None, statu
         decided=[a for a in applications if a.state is not RepairState.REQUESTED],
         refusal=refusal,
         refused_key=failed[0] if failed else None,
+        # A refusal about an application decided meanwhile has no form left to sit beside.
+        refused_elsewhere=bool(
+            refusal
+            and failed
+            and failed[0] not in {"serious", "removal"}
+            and failed[0] not in {f"repair-{a.id}" for a, _form in pending}
+        ),
         date_only=DATE_ONLY,
         locale=str(get_locale() or "zh"),
         **context,
@@ -212,7 +221,9 @@ def _decide(uscc: str, key: str, decision, *, list_decision: bool, done: str):
     except CreditRuleError as refused:
         db.session.rollback()
         enterprise = merchant_for_regulator(uscc, account)
-        return _render_merchant(enterprise, failed=(key, form), refusal=refused.message, status=409)
+        return _render_merchant(
+            enterprise, failed=(key, form), refusal=str(refused.message), status=409
+        )
     except IntegrityError:
         # A one-per-entry constraint: another regulator decided the same thing a moment ago.
         db.session.rollback()
@@ -257,6 +268,4 @@ def merchant_decide_repair(uscc: str, application_id: int, verdict: str):
             repair.refuse_repair(application.id, actor=actor, reason=reason, now=now)
 
     done = _("Repair granted.") if verdict == "grant" else _("Repair refused.")
-    return _decide(
-        uscc, f"repair-{application.id}", decision, list_decision=False, done=done
-    )
+    return _decide(uscc, f"repair-{application.id}", decision, list_decision=False, done=done)
