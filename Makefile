@@ -32,11 +32,11 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) seed
 
 run: seed
 	@echo "Anxin demo: http://127.0.0.1:$(PORT)  (scan URLs: $(FLASK) outlets list)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

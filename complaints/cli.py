@@ -30,11 +30,23 @@ def register_commands(app: Flask) -> None:
 
 @click.command("seed")
 def seed_command():
-    """Load Hainan divisions, agencies and the demo merchants (safe to run again)."""
+    """Hainan divisions, agencies and funds; outside production also the demo merchants,
+    accounts and complaints (safe to run again)."""
+    from flask import current_app
+
+    from complaints.demo_cases import seed_demo_cases
+    from complaints.outbox.services import relay_pending
     from complaints.seed import seed_all
 
     seed_all()
     db.session.commit()
+    if current_app.config["ANXIN_ENV"] != "production":
+        filed = seed_demo_cases(
+            current_app.config["SECRET_KEY"], current_app.config["PUBLIC_BASE_URL"]
+        )
+        db.session.commit()
+        relay_pending()
+        click.echo(f"filed {filed} demo complaints")
     click.echo("seeded Hainan divisions, agencies and demo merchants")
 
 

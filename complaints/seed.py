@@ -5,6 +5,7 @@ Idempotent: rows are found by their natural keys and only missing ones are added
 
 import hashlib
 
+from flask import current_app
 from sqlalchemy import select
 
 from complaints.accounts.seed import seed_demo_accounts
@@ -301,7 +302,11 @@ def seed_demo_merchants() -> list[Enterprise]:
 
 
 def seed_all() -> None:
+    """Reference data always; invented merchants, accounts, money and cases only for the demo."""
     seed_reference_data()
+    if current_app.config["ANXIN_ENV"] == "production":
+        seed_funds(demo=False)
+        return
     seed_demo_merchants()
     seed_demo_accounts()
     seed_demo_merchant_accounts()

@@ -22,8 +22,10 @@ OTHER_OPENING_FEN = 20_000_000  # ¥200,000
 DOMESTIC_AGENCY_DEPOSIT_FEN = 20_000_000
 
 
-def seed_funds(opening_fen: dict[str, int] | None = None) -> list[Fund]:
-    """`opening_fen` overrides the demo opening balance by division code (tests use it)."""
+def seed_funds(opening_fen: dict[str, int] | None = None, *, demo: bool = True) -> list[Fund]:
+    """One fund per city/county. With `demo`, opening balances and travel agencies' deposits
+    are invented for the demo (`opening_fen` overrides them by division code; tests use it);
+    without it, funds start empty: real money arrives only as recorded contributions."""
     opening_fen = opening_fen or {}
     now = utcnow()
     existing = {f.division_code: f for f in db.session.scalars(select(Fund))}
@@ -41,7 +43,7 @@ def seed_funds(opening_fen: dict[str, int] | None = None) -> list[Fund]:
             db.session.add(fund)
             db.session.flush()
             default = SANYA_OPENING_FEN if code == SANYA else OTHER_OPENING_FEN
-            amount = opening_fen.get(code, default)
+            amount = opening_fen.get(code, default) if demo else 0
             if amount > 0:
                 contribute(
                     fund,
@@ -52,7 +54,8 @@ def seed_funds(opening_fen: dict[str, int] | None = None) -> list[Fund]:
                     memo="demo opening balance",
                 )
         funds.append(fund)
-    _seed_agency_deposits(now)
+    if demo:
+        _seed_agency_deposits(now)
     db.session.flush()
     return funds
 

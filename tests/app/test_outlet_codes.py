@@ -120,3 +120,35 @@ def test_seed_is_idempotent(runner, seeded):
     )
     assert before == after
     assert before[0] >= 10
+
+
+def test_demo_seed_files_complaints_in_several_states_once(runner, seeded):
+    from sqlalchemy import func, select
+
+    from complaints.cases.models import Case
+    from complaints.extensions import db
+
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    assert "filed 5 demo complaints" in first.output
+    assert "filed 0 demo complaints" in runner.invoke(args=["seed"]).output
+    states = {state.value for state in db.session.scalars(select(Case.state))}
+    assert {"merchant_response", "regulator_review", "mediation", "resolved"} <= states
+    assert db.session.scalar(select(func.count(Case.id))) == 5
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_production_seed_has_no_invented_merchants_or_money(app, app_ctx, monkeypatch):
+    from sqlalchemy import func, select
+
+    from complaints.compensation.models import Fund, LedgerTransaction
+    from complaints.extensions import db
+    from complaints.merchants.models import Enterprise
+    from complaints.seed import seed_all
+
+    monkeypatch.setitem(app.config, "ANXIN_ENV", "production")
+    seed_all()
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Enterprise.id))) == 0
+    assert db.session.scalar(select(func.count(Fund.id))) > 0
+    assert db.session.scalar(select(func.count(LedgerTransaction.id))) == 0
