@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "complaints" / "translations"),
     )
     extensions.csrf.init_app(app)
+    extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
 
 

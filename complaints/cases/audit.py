@@ -39,8 +39,12 @@ def append_event(
     reason: str = "",
     ground: str | None = None,
     now: datetime,
+    first: bool = False,
 ) -> CaseEvent:
-    seq, prev_hash = next_link(CaseEvent, CaseEvent.case_id, case.id)
+    """`first` for a case created in this transaction: nothing to look up before it."""
+    seq, prev_hash = (
+        (1, GENESIS_HASH) if first else next_link(CaseEvent, CaseEvent.case_id, case.id)
+    )
     event = CaseEvent(
         case_id=case.id,
         seq=seq,

@@ -68,6 +68,9 @@ def stage_uploads(
 
     Staging means a form re-rendered for another error keeps the photos already sent.
     """
+    files = [storage for storage in files if storage and storage.filename]
+    if not files:
+        return []  # most complaints come without photos: no query, no flush
     already = db.session.query(Evidence).filter_by(submission_key_hash=submission_key_hash)
     seen_digests = {item.sha256 for item in already}
     errors: list[str] = []

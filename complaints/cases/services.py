@@ -122,6 +122,7 @@ def file_complaint(
         role=Role.TOURIST,
         actor_id=None,
         now=now,
+        first=True,
     )
     notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
     flag_possible_duplicates(case, now)

@@ -1,11 +1,14 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
+from complaints.extensions import cache
 from complaints.merchants.forms import MerchantSearchForm
 from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
@@ -36,19 +39,29 @@ def home():
 
 @bp.get("/s/<token>")
 def scan(token: str):
+    """The busiest page: every tourist at every counter. Its rendered HTML is shared for
+    SCAN_CACHE_SECONDS (a grade or a rotation shows up within that time), never for signed-in
+    staff, whose header carries their name."""
+    cacheable = not current_user.is_authenticated and current_app.config["SCAN_CACHE_SECONDS"]
+    cache_key = f"scan:{get_locale()}:{request.full_path}"
+    if cacheable and (html := cache.get(cache_key)) is not None:
+        return html
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
         abort(404, description=_("This code is not one of ours, or it was damaged."))
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
-    return render_template(
+    html = render_template(
         "scan.html",
         outlet=outlet,
         enterprise=outlet.enterprise,
         token=token,
         record=complaint_record(outlet.enterprise_id),
     )
+    if cacheable:
+        cache.set(cache_key, html, timeout=current_app.config["SCAN_CACHE_SECONDS"])
+    return html
 
 
 @bp.get("/find")
