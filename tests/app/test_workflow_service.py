@@ -251,3 +251,29 @@ def test_admin_calendar_corrections_apply_to_the_next_deadline(seeded, runner):
     # 29, 30, 31 Dec, (1 Jan holiday, weekend), (4 Jan now off), 5, 6, 7, 8 Jan: without the
     # correction the 7th working day would be 7 Jan.
     assert deadline.due_at.astimezone(LOCAL_ZONE).date().isoformat() == "2027-01-08"
+
+
+@pytest.mark.postgres
+def test_concurrent_filings_in_one_city_get_distinct_numbers(app, seeded):
+    if db.engine.dialect.name != "postgresql":
+        test_services.missing("concurrent filings need PostgreSQL (DATABASE_URL)")
+    outlet_id = outlet_named("Ah Hai").id
+    barrier = threading.Barrier(8)
+    numbers = []
+
+    def file_one():
+        from complaints.merchants.models import Outlet
+
+        with app.app_context():
+            barrier.wait()
+            numbers.append(file_case(db.session.get(Outlet, outlet_id), now=FILED_AT).number)
+            db.session.remove()
+
+    threads = [threading.Thread(target=file_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(numbers) == 8
+    assert len(set(numbers)) == 8
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 9))
