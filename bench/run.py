@@ -1,0 +1,545 @@
+"""`make bench`: the app under gunicorn against PostgreSQL, measured with wrk, in one run.
+
+Creates a throw-away database on BENCH_DATABASE_ADMIN_URL, migrates and seeds it, starts one
+gunicorn (sync workers) from bench/ceiling_app.py and loads, in turn:
+
+    trivial     GET  /bench/trivial            ceiling for the scan page
+    scan        GET  /s/<token>                a tourist scanning a printed code
+    insert      POST /bench/insert             ceiling for a submission: one row, one commit
+    submission  POST /s/<token>/complain       a complete complaint: case, audit event,
+                                               notification, outbox (relayed inline, no Redis)
+
+then profiles scan and submission in one process and writes bench/RESULTS.md. The database is
+dropped and gunicorn stopped on the way out, also on failure or Ctrl-C.
+
+Settings (environment): BENCH_DATABASE_ADMIN_URL, BENCH_WORKERS, BENCH_CONNECTIONS,
+BENCH_THREADS, BENCH_SECONDS, BENCH_WARMUP.
+"""
+
+import http.client
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import loadgen, profiling, report  # noqa: E402
+
+BIN = Path(sys.executable).parent
+ADMIN_URL = os.environ.get(
+    "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
+# An empty Redis database for one in-process comparison (the outbox relay enqueueing to RQ
+# instead of running the SMS job inline); emptied afterwards. Set it to "" to skip.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+RESULTS = ROOT / "bench" / "RESULTS.md"
+# Two seeded outlets of two merchants, so the scan page's merchant does not collect the
+# submissions' complaints halfway through (its standing is read on every scan).
+SCAN_OUTLET = "椰风海景酒店前台"  # Coconut Breeze Hotel front desk, Sanya
+SUBMIT_OUTLET = "阿海海鲜加工店"  # Ah Hai Seafood Kitchen, Sanya: a catering stall
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def plain_url(url: str) -> str:
+    """psycopg wants postgresql://, SQLAlchemy postgresql+psycopg://."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+# --- the throw-away database -------------------------------------------------------------
+
+
+class BenchDatabase:
+    def __init__(self, admin_url: str):
+        self.admin_url = plain_url(admin_url)
+        self.name = f"anxin_bench_{secrets.token_hex(6)}"
+        parts = urlsplit(self.admin_url)
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+
+    def __enter__(self):
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        log(f"created database {self.name}")
+        return self
+
+    def __exit__(self, *exc):
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        log(f"dropped database {self.name}")
+
+    def scalar(self, sql: str, params=None):
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+
+class RedisScratch:
+    """REDIS_URL's database if it is reachable and empty (else None); flushed on the way out."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.client = None
+
+    def __enter__(self) -> str | None:
+        if not self.url:
+            return None
+        from redis import Redis
+        from redis.exceptions import RedisError
+
+        client = Redis.from_url(self.url, socket_connect_timeout=2)
+        try:
+            if client.dbsize():
+                log(f"{self.url} is not empty: skipping the Redis comparison")
+                client.close()
+                return None
+        except RedisError as exc:
+            log(f"{self.url} unreachable ({exc}): skipping the Redis comparison")
+            client.close()
+            return None
+        self.client = client
+        return self.url
+
+    def __exit__(self, *exc):
+        if self.client is not None:
+            self.client.flushdb()  # only our RQ jobs: the database was empty when we began
+            self.client.close()
+
+
+# --- gunicorn ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, env: dict, port: int, log_path: Path):
+        self.command = [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            "bench.ceiling_app:app",
+        ]
+        self.env = env
+        self.port = port
+        self.log_path = log_path
+        self.process = None
+
+    def __enter__(self):
+        self._log = open(self.log_path, "ab")
+        # stdout and stderr (console SMS, app logging) go to a file, never a terminal.
+        self.process = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_healthy()
+        log(f"gunicorn pid {self.process.pid} up on 127.0.0.1:{self.port} ({WORKERS} workers)")
+        return self
+
+    def _wait_healthy(self, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            try:
+                status, _headers, _body = http_get(self.port, "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not healthy after {timeout}s; see {self.log_path}")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # the master stops its own workers
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the group we started
+                self.process.wait(timeout=5)
+            log(f"gunicorn pid {self.process.pid} stopped")
+        self._log.close()
+
+
+def http_get(port: int, path: str):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read().decode()
+    finally:
+        conn.close()
+
+
+# --- the app's side of the load ----------------------------------------------------------
+
+
+def app_env(database_url: str, port: int, upload_dir: str) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("REDIS_", "TWILIO_", "SMTP_", "BENCH_"))
+    }
+    env.update(
+        ANXIN_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        QR_SIGNING_KEY=secrets.token_urlsafe(48),
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        DATABASE_URL=database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        RATELIMIT_ENABLED="0",  # the limiter would throttle one client IP to 20 posts an hour
+        SMS_BACKEND="console_sms",
+        EMAIL_BACKEND="console_email",
+        UPLOAD_DIR=upload_dir,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def flask_cli(env: dict, *args: str) -> str:
+    completed = subprocess.run(  # noqa: S603 - our venv's flask
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{completed.stderr}")
+    return completed.stdout
+
+
+def create_bench_table(database_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from bench.ceiling import metadata
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    metadata.create_all(engine)
+    engine.dispose()
+
+
+# Mobile numbers 138 <series digit> <wrk thread> <6-digit counter>: new for every request.
+PHONE_SERIES = {"warm": "1", "main": "5"}
+
+MERCHANT_CASES = (
+    "SELECT count(*) FROM cases"
+    " WHERE enterprise_id = (SELECT enterprise_id FROM outlets WHERE code = %s)"
+)
+
+
+def seeded_outlets(env: dict) -> dict[str, tuple[str, str]]:
+    """{outlet name: (outlet code, scan token)}, as `flask outlets list --json` prints them."""
+    outlets = {}
+    for line in flask_cli(env, "outlets", "list", "--json").splitlines():
+        row = json.loads(line)
+        outlets[row["outlet"]] = (row["code"], row["url"].rsplit("/s/", 1)[1])
+    for name in (SCAN_OUTLET, SUBMIT_OUTLET):
+        if name not in outlets:
+            raise RuntimeError(f"seed has no outlet {name}")
+    return outlets
+
+
+def complaint_fields(hidden: dict[str, str], outlet_code: str) -> dict[str, str]:
+    """The form as a tourist fills it: no photos, a Chinese mobile number."""
+    yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
+    fields = dict(hidden)
+    fields.pop("submission_key", None)
+    fields.update(
+        outlet_code=outlet_code,
+        category="catering",
+        description="海鲜加工费按斤收了880元，店里价目表写的是88元一份，老板不肯退差价。",
+        occurred_on=yesterday.isoformat(),
+        amount_paid="880.00",
+        amount_claimed="792.00",
+        remedy="partial_refund",
+        tourist_name="王小明",
+        phone="13812345678",
+        language="zh",
+        contact_consent="y",
+    )
+    return fields
+
+
+def form_sessions(port: int, token: str, outlet_code: str, count: int) -> list[str]:
+    """One line per wrk thread: cookie, body up to the phone number, body up to the key.
+
+    submit.lua adds a new phone number (another tourist: no 'same phone' duplicate flags)
+    and a new submission_key to every request."""
+    lines = []
+    for _ in range(count):
+        status, headers, html = http_get(port, f"/s/{token}/complain")
+        if status != 200:
+            raise RuntimeError(f"complaint form: {status}")
+        cookies = [v.split(";", 1)[0] for k, v in headers if k.lower() == "set-cookie"]
+        session = next(c for c in cookies if c.startswith("session="))
+        fields = complaint_fields(profiling._Hidden.fields(html), outlet_code)
+        fields.pop("phone")
+        lines.append(f"{session}\t{urlencode(fields)}&phone=\t&submission_key=")
+    return lines
+
+
+# --- one scenario ------------------------------------------------------------------------
+
+
+def settle(db, counted_sql: str | None, p99_ms: float, limit: float = 15.0) -> int | None:
+    """The row count once requests still in flight have finished: unchanged for a while."""
+    quiet = max(1.0, 2 * p99_ms / 1000)
+    if not counted_sql:
+        time.sleep(quiet)
+        return None
+    deadline = time.monotonic() + limit
+    count, since = db.scalar(counted_sql), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = db.scalar(counted_sql)
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return count
+
+
+def load(name, server, path, script, args, db, *, counted_sql=None):
+    port = server.port
+    url = f"http://127.0.0.1:{port}{path}"
+    warm = loadgen.wrk_command(
+        url,
+        threads=THREADS,
+        connections=CONNECTIONS,
+        seconds=WARMUP,
+        script=script,
+        args=args("warm"),
+    )
+    log(f"{name}: warm-up {WARMUP}s")
+    warmed = loadgen.run_wrk(warm, cwd=str(ROOT))
+    before = settle(db, counted_sql, warmed.p99_ms)
+    command = loadgen.wrk_command(
+        url,
+        threads=THREADS,
+        connections=CONNECTIONS,
+        seconds=SECONDS,
+        script=script,
+        args=args("main"),
+    )
+    log(f"{name}: {' '.join(command)}")
+    with (
+        loadgen.WaitSampler(db.url, db.name) as sampler,
+        loadgen.CpuMeter(server.process.pid, db.url, db.name) as cpu,
+    ):
+        result = loadgen.run_wrk(command, cwd=str(ROOT))
+    result.waits = sampler.shares()
+    result.lock_waiters = dict(sampler.lock_waiters.most_common(3))
+    result.cpu = cpu.per_request_ms(result.requests)
+    # Requests in flight when wrk stopped still finish on the server: wait for them.
+    after = settle(db, counted_sql, result.p99_ms)
+    rows_added = after - before if counted_sql else None
+    log(
+        f"{name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
+        f" statuses {result.statuses}, cpu/request {result.cpu}"
+    )
+    if result.first_bad:
+        log(f"{name}: first unexpected response: {result.first_bad[:600]}")
+    return result, rows_added
+
+
+def machine_info(db: BenchDatabase) -> dict:
+    cpu = "unknown"
+    memory = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        for line in info:
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    wrk_version = subprocess.run(  # noqa: S603 - fixed binary
+        [loadgen.WRK, "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()[0]
+    gunicorn_version = subprocess.run(  # noqa: S603 - our venv's gunicorn
+        [str(BIN / "gunicorn"), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%a %b %d %H:%M:%S UTC %Y"),
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "memory": memory,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        "python": platform.python_version(),
+        "postgresql": db.scalar("SHOW server_version"),
+        "synchronous_commit": db.scalar("SHOW synchronous_commit"),
+        "wrk": wrk_version,
+        "gunicorn": gunicorn_version,
+    }
+
+
+def main() -> int:
+    # Clean up (gunicorn, database) on Ctrl-C and on SIGTERM, also when started in the
+    # background, where a shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    workdir = Path(tempfile.mkdtemp(prefix="anxin-bench-"))
+    gunicorn_log = workdir / "gunicorn.log"
+    nonce = secrets.token_hex(4)
+    settings = {
+        "workers": WORKERS,
+        "connections": CONNECTIONS,
+        "threads": THREADS,
+        "seconds": SECONDS,
+        "warmup": WARMUP,
+    }
+    try:
+        with BenchDatabase(ADMIN_URL) as db:
+            port = free_port()
+            env = app_env(db.url, port, str(workdir / "uploads"))
+            log("migrating and seeding")
+            flask_cli(env, "db", "upgrade")
+            # A production seed has reference data only; the demo merchants (and their
+            # demo complaints) come from a development-mode seed of the same database.
+            flask_cli({**env, "ANXIN_ENV": "development"}, "seed")
+            create_bench_table(db.url)
+            outlets = seeded_outlets(env)
+            scan_code, token = outlets[SCAN_OUTLET]
+            outlet_code, submit_token = outlets[SUBMIT_OUTLET]
+            scan_history = db.scalar(MERCHANT_CASES, (scan_code,))
+            machine = machine_info(db)
+            sessions_file = workdir / "sessions.tsv"
+            results = {}
+            checks = {}
+            with Gunicorn(env, port, gunicorn_log) as server:
+                settings["gunicorn"] = " ".join(server.command[1:])
+                count = str(ROOT / "bench" / "count.lua")
+                results["trivial"], _ = load(
+                    "trivial", server, "/bench/trivial", count, lambda _phase: (), db
+                )
+                results["scan"], _ = load("scan", server, f"/s/{token}", count, lambda _p: (), db)
+                results["insert"], checks["insert"] = load(
+                    "insert",
+                    server,
+                    "/bench/insert",
+                    count,
+                    lambda _phase: ("POST",),
+                    db,
+                    counted_sql="SELECT count(*) FROM bench_rows",
+                )
+                sessions_file.write_text(
+                    "\n".join(form_sessions(port, submit_token, outlet_code, THREADS)) + "\n"
+                )
+                results["submission"], checks["submission"] = load(
+                    "submission",
+                    server,
+                    f"/s/{submit_token}/complain",
+                    str(ROOT / "bench" / "submit.lua"),
+                    lambda phase: (str(sessions_file), f"{nonce}{phase}", PHONE_SERIES[phase]),
+                    db,
+                    counted_sql="SELECT count(*) FROM cases",
+                )
+                settings["wrk_submission"] = (
+                    f"wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s --timeout 5s --latency"
+                    " -s bench/submit.lua http://127.0.0.1:<port>/s/<token>/complain"
+                    " -- <sessions file> <nonce> <phone series>"
+                )
+            db_state = {
+                "scan_merchant_cases": scan_history,
+                "cases": db.scalar("SELECT count(*) FROM cases"),
+                "case_events": db.scalar("SELECT count(*) FROM case_events"),
+                "outbox_pending": db.scalar(
+                    "SELECT count(*) FROM outbox_messages WHERE done_at IS NULL"
+                ),
+                "outbox_total": db.scalar("SELECT count(*) FROM outbox_messages"),
+                "notifications_sent": db.scalar(
+                    "SELECT count(*) FROM notifications WHERE status = 'sent'"
+                ),
+                "sequence_rows": db.scalar("SELECT count(*) FROM case_number_sequences"),
+                "duplicate_flags": (
+                    db.scalar("SELECT count(*) FROM duplicate_flags")
+                    if db.scalar("SELECT to_regclass('duplicate_flags') IS NOT NULL")
+                    else None
+                ),
+            }
+            gunicorn_log_bytes = gunicorn_log.stat().st_size
+            log("profiling scan and submission in one process")
+            with RedisScratch(REDIS_URL) as redis_url:
+                costs, profiles, console_us = profiling.measure(
+                    env,
+                    token,
+                    submit_token,
+                    outlet_code,
+                    lambda hidden: complaint_fields(hidden, outlet_code),
+                    log_path=str(workdir / "profile-stdout.log"),
+                    redis_url=redis_url,
+                )
+        text = report.render(
+            machine=machine,
+            settings=settings,
+            results=results,
+            checks=checks,
+            db_state=db_state,
+            costs=costs,
+            profiles=profiles,
+            console_us=console_us,
+            gunicorn_log_bytes=gunicorn_log_bytes,
+        )
+        # Other bench scripts add sections of their own to the same file: keep them.
+        existing = RESULTS.read_text() if RESULTS.exists() else ""
+        RESULTS.write_text(report.merge(existing, text))
+        log(f"wrote {RESULTS.relative_to(ROOT)}")
+        problems = report.problems(results, checks, CONNECTIONS)
+        for problem in problems:
+            log(f"CHECK FAILED: {problem}")
+        return 1 if problems else 0
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
