@@ -459,7 +459,7 @@ def findings(results, v, costs, profiles, db_state, workers) -> list[str]:
         "resolve_scan_token`, `complaint_record`):",
         "",
         "1. Applied: the rendered scan page is cached per language and path for "
-        "`SCAN_CACHE_SECONDS` (60 s; Flask-Caching, Redis when `REDIS_URL` is set), never for "
+        "`SCAN_CACHE_SECONDS` (15 s by default; Flask-Caching, Redis when `REDIS_URL` is set), never for "
         "signed-in staff. A rotated code is refused at most one TTL late. This is the change "
         "that reaches the target (the table above).",
         "2. Independently of the cache: load the outlet with "

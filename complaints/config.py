@@ -104,7 +104,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         "CACHE_TYPE": "RedisCache" if environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": environ.get("REDIS_URL", ""),
         "CACHE_KEY_PREFIX": "anxin:",
-        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 60),
+        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 15),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
         "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tourist may take a while on a bad network

@@ -40,7 +40,7 @@ def home():
 @bp.get("/s/<token>")
 def scan(token: str):
     """The busiest page: every tourist at every counter. Its rendered HTML is shared for
-    SCAN_CACHE_SECONDS (a grade or a rotation shows up within that time), never for signed-in
+    SCAN_CACHE_SECONDS (a new grade or a rotation shows within those seconds), never for signed-in
     staff, whose header carries their name."""
     cacheable = not current_user.is_authenticated and current_app.config["SCAN_CACHE_SECONDS"]
     cache_key = f"scan:{get_locale()}:{request.full_path}"
