@@ -6,6 +6,7 @@ of another agency, so a regulator cannot even learn that it exists.
 
 import heapq
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +29,9 @@ from complaints.timers.models import CaseDeadline
 from workflows.states import OPEN_STATES, CaseState
 
 PAGE_SIZE = 25
+
+
+CASE_NUMBER = re.compile(r"HN-\d{6}-\d{8}-\d{6}")
 
 
 def case_for_regulator(number: str, account: Account) -> Case:
@@ -199,7 +203,10 @@ def _deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
     stmt = (
         select(Case, CaseDeadline)
         .join(CaseDeadline, _running_deadline(state))
-        .where(Case.agency_id == agency_id, Case.state == state, *_where(filters))
+        # No `Case.state == state`: a running deadline always belongs to its case's current
+        # state (state changes close it), and the redundant condition made PostgreSQL sort
+        # every running deadline of the state instead of walking the index (bench: 6 -> 0.2 ms).
+        .where(Case.agency_id == agency_id, *_where(filters))
     )
     if start is not None:
         stmt = stmt.where(
@@ -236,7 +243,10 @@ def _where(filters: QueueFilters) -> list:
             )
         )
         conditions.append(Case.enterprise_id.in_(matching))
-    if filters.q:
+    if filters.q and CASE_NUMBER.fullmatch(filters.q.strip().upper()):
+        # A whole case number: one lookup in the unique index instead of a text scan.
+        conditions.append(Case.number == filters.q.strip().upper())
+    elif filters.q:
         conditions.append(
             or_(
                 Case.description.icontains(filters.q, autoescape=True),

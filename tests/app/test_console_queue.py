@@ -176,6 +176,9 @@ def test_queue_filters_keep_the_order_and_the_agency(client, sanya_queue):
         assert listed == [n for n in order if n in wanted], query
     target = sanya_queue[7].number
     assert numbers(client.get(f"/console/?q={target[-9:]}").get_data(as_text=True)) == [target]
+    # A whole number, as a tourist reads it out on the phone (any case): that case alone.
+    page = client.get(f"/console/?q={target.lower()}").get_data(as_text=True)
+    assert numbers(page) == [target]
 
 
 @pytest.mark.parametrize(
