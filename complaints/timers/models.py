@@ -25,6 +25,14 @@ class CaseDeadline(db.Model):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # "Has this case a running deadline?" for the queue's ended-cases segment: without it
+        # PostgreSQL read the whole case_id index from the start (bench: 253 ms -> 3 ms).
+        Index(
+            "ix_case_deadlines_running_case",
+            "case_id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
