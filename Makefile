@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ worker: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
+bench-queue: install
+	$(BIN)/python bench/queue_keyset.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:
