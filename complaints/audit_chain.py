@@ -30,3 +30,17 @@ def next_link(model, owner_column, owner_id: int) -> tuple[int, str]:
         .limit(1)
     ).first()
     return (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+
+
+def append_chained(event, owner_column, owner_id: int, digest, *, first: bool = False):
+    """Link `event` after the owner's last one, seal it with `digest`, and flush.
+
+    `first` for an owner created in this transaction: there is nothing to look up.
+    """
+    event.seq, event.prev_hash = (
+        (1, GENESIS_HASH) if first else next_link(type(event), owner_column, owner_id)
+    )
+    event.hash = digest(event)
+    db.session.add(event)
+    db.session.flush()
+    return event

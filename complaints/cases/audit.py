@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from complaints.audit_chain import GENESIS_HASH, canonical_digest, next_link
+from complaints.audit_chain import GENESIS_HASH, append_chained, canonical_digest
 from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
 from workflows.states import CaseState, Role
@@ -42,12 +42,8 @@ def append_event(
     first: bool = False,
 ) -> CaseEvent:
     """`first` for a case created in this transaction: nothing to look up before it."""
-    seq, prev_hash = (
-        (1, GENESIS_HASH) if first else next_link(CaseEvent, CaseEvent.case_id, case.id)
-    )
     event = CaseEvent(
         case_id=case.id,
-        seq=seq,
         trigger=trigger,
         from_state=from_state,
         to_state=to_state,
@@ -56,12 +52,8 @@ def append_event(
         reason=reason,
         ground=ground,
         created_at=now,
-        prev_hash=prev_hash,
     )
-    event.hash = event_digest(event)
-    db.session.add(event)
-    db.session.flush()
-    return event
+    return append_chained(event, CaseEvent.case_id, case.id, event_digest, first=first)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from complaints.audit_chain import GENESIS_HASH, canonical_digest, next_link
+from complaints.audit_chain import GENESIS_HASH, append_chained, canonical_digest
 from complaints.compensation.ledger import Problem
 from complaints.compensation.models import (
     AccountKind,
@@ -54,10 +54,8 @@ def append_claim_event(
     reason: str,
     now: datetime,
 ) -> ClaimEvent:
-    seq, prev_hash = next_link(ClaimEvent, ClaimEvent.claim_id, claim.id)
     event = ClaimEvent(
         claim_id=claim.id,
-        seq=seq,
         trigger=trigger,
         from_state=from_state,
         to_state=to_state,
@@ -65,12 +63,8 @@ def append_claim_event(
         actor_id=actor_id,
         reason=reason,
         created_at=now,
-        prev_hash=prev_hash,
     )
-    event.hash = event_digest(event)
-    db.session.add(event)
-    db.session.flush()
-    return event
+    return append_chained(event, ClaimEvent.claim_id, claim.id, event_digest)
 
 
 def verify_claim_chains() -> Iterator[Problem]:

@@ -1,23 +1,21 @@
 """What the console shows of notifications: one case's delivery log, and the agency's log.
 
-complaints.notices.history.failed_first_log reads every agency's messages, so the agency's
-page uses the same ordering here with the agency's cases as a condition (the notices package
-stays unaware of agencies).
+The agency's page is complaints.notices.history.failed_first_log scoped to the agency's
+cases (the notices package stays unaware of agencies).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, not_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from complaints.cases.models import Case
 from complaints.console.presenters import TRIGGER_LABELS
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import SMS, base_event
-from complaints.notices.history import delivery_log
+from complaints.notices.history import delivery_log, failed_first_log
 from complaints.notices.models import Audience, DeliveryStatus, Notification
 from complaints.notices.services import NOT_RESENDABLE
 from complaints.presentation import mask_phone
@@ -92,63 +90,30 @@ class LogPage:
 def agency_log_page(
     agency_id: int, before_id: int | None = None, size: int | None = None
 ) -> LogPage | None:
-    """One page of the agency's messages: unhandled failures first, each part newest first.
+    """One page of the agency's messages, in notices.history.failed_first_log's order.
 
-    Keyset paging as in failed_first_log: `before_id` is the last row shown, and whether it is
-    an unhandled failure tells which part the page continues. None when `before_id` is not a
-    message of this agency (a damaged link, or another agency's id: the same answer).
+    None when `before_id` is not a message of this agency (a damaged link, or another
+    agency's id: the same answer).
     """
     size = size or LOG_PAGE_SIZE
-    unhandled = _unhandled_failure()
-    in_failures = True
-    if before_id is not None:
-        found = db.session.execute(
-            select(Notification.id, unhandled.label("unhandled")).where(
-                Notification.id == before_id, _of_agency(agency_id)
-            )
-        ).first()
-        if found is None:
-            return None
-        in_failures = bool(found.unhandled)
-    wanted = size + 1  # one more than a page says whether another page follows
-    found_rows: list[tuple[Notification, str]] = []
-    if in_failures:
-        found_rows += _scan(agency_id, unhandled, before_id, wanted)
-    if len(found_rows) < wanted:
-        after_failures = before_id if not in_failures else None
-        found_rows += _scan(agency_id, not_(unhandled), after_failures, wanted - len(found_rows))
-    more = len(found_rows) > size
-    found_rows = found_rows[:size]
-    resent = _resent_among([n.id for n, _number in found_rows])
-    rows = [_row(n, number, n.id in resent) for n, number in found_rows]
+    scope = (Notification.case_id.in_(select(Case.id).where(Case.agency_id == agency_id)),)
+    if before_id is not None and not db.session.scalar(
+        select(Notification.id).where(Notification.id == before_id, *scope)
+    ):
+        return None
+    # One more than a page says whether another page follows.
+    found = failed_first_log(size + 1, before_id, scope=scope)
+    more = len(found) > size
+    found = found[:size]
+    numbers = {
+        case_id: number
+        for case_id, number in db.session.execute(
+            select(Case.id, Case.number).where(Case.id.in_({n.case_id for n in found}))
+        )
+    }
+    resent = _resent_among([n.id for n in found])
+    rows = [_row(n, numbers[n.case_id], n.id in resent) for n in found]
     return LogPage(rows, rows[-1].id if more else None)
-
-
-def _scan(agency_id: int, condition, before_id: int | None, limit: int):
-    query = (
-        select(Notification, Case.number)
-        .join(Case, Case.id == Notification.case_id)
-        .where(Case.agency_id == agency_id, condition)
-    )
-    if before_id is not None:
-        query = query.where(Notification.id < before_id)
-    return [
-        tuple(row)
-        for row in db.session.execute(query.order_by(Notification.id.desc()).limit(limit))
-    ]
-
-
-def _of_agency(agency_id: int):
-    return Notification.case_id.in_(select(Case.id).where(Case.agency_id == agency_id))
-
-
-def _unhandled_failure():
-    """Failed, and nobody has sent it again yet (the same test as notices.history's)."""
-    resend = aliased(Notification)
-    return and_(
-        Notification.status == DeliveryStatus.FAILED,
-        not_(exists().where(resend.resend_of_id == Notification.id)),
-    )
 
 
 def _resent_among(ids: list[int]) -> set[int]:

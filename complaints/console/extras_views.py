@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from complaints.cases.evidence import send_evidence_file
 from complaints.console import deliveries, panels, queries, services
 from complaints.console.forms import MergeForm, MessageForm
-from complaints.console.views import bp, render_case, send_upload
+from complaints.console.views import bp, render_case
 from complaints.database import utcnow
 from complaints.duplicates.services import MergeRefused, dismiss, merge
 from complaints.extensions import db
@@ -25,7 +26,7 @@ from workflows.machine import TransitionRefused
 @bp.get("/cases/<number>/dispute-evidence/<int:item_id>")
 def dispute_evidence(number: str, item_id: int):
     item = queries.dispute_evidence_for_regulator(number, item_id, current_user)
-    return send_upload(item.stored_name, item.content_type)
+    return send_evidence_file(item.stored_name, item.content_type)
 
 
 @bp.post("/cases/<number>/messages")

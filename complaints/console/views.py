@@ -7,12 +7,10 @@ through `queries.case_for_regulator`, which answers 404 for another agency's cas
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -21,6 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
+from complaints.cases.evidence import send_evidence_file
 from complaints.cases.models import Case
 from complaints.cases.workflow import available_actions
 from complaints.categories import Category
@@ -203,17 +202,7 @@ def _action_input(form) -> services.ActionInput:
 @bp.get("/evidence/<int:evidence_id>")
 def evidence(evidence_id: int):
     item = queries.evidence_for_regulator(evidence_id, current_user)
-    return send_upload(item.stored_name, item.content_type)
-
-
-def send_upload(stored_name: str, content_type: str):
-    """A stored evidence file; never cached by shared proxies, never sniffed into HTML."""
-    response = send_from_directory(
-        current_app.config["UPLOAD_DIR"], stored_name, mimetype=content_type
-    )
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_evidence_file(item.stored_name, item.content_type)
 
 
 # The routes for what other features attach to a case live in their own module to keep this

@@ -34,7 +34,7 @@ def delivery_log(case_id: int) -> list[Notification]:
     )
 
 
-def _unhandled_failure():
+def unhandled_failure():
     """Failed, and nobody has sent it again yet: what the console must show first."""
     resend = aliased(Notification)
     return and_(
@@ -43,13 +43,17 @@ def _unhandled_failure():
     )
 
 
-def failed_first_log(limit: int = 50, before_id: int | None = None) -> list[Notification]:
+def failed_first_log(
+    limit: int = 50, before_id: int | None = None, *, scope: tuple = ()
+) -> list[Notification]:
     """All messages, unhandled failures first, each part newest first.
 
     Pages by keyset: pass the id of the last row shown as `before_id`. Whether that row was an
-    unhandled failure tells which part the next page continues.
+    unhandled failure tells which part the next page continues. `scope` narrows the log with
+    SQL conditions on Notification (the console passes its agency's cases); this package
+    itself knows nothing of agencies.
     """
-    unhandled = _unhandled_failure()
+    unhandled = unhandled_failure()
     in_failures = True
     if before_id is not None:
         in_failures = bool(
@@ -59,12 +63,12 @@ def failed_first_log(limit: int = 50, before_id: int | None = None) -> list[Noti
         )
     rows: list[Notification] = []
     if in_failures:
-        query = select(Notification).where(unhandled)
+        query = select(Notification).where(unhandled, *scope)
         if before_id is not None:
             query = query.where(Notification.id < before_id)
         rows = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
     if len(rows) < limit:
-        query = select(Notification).where(not_(unhandled))
+        query = select(Notification).where(not_(unhandled), *scope)
         if before_id is not None and not in_failures:
             query = query.where(Notification.id < before_id)
         rows += db.session.scalars(query.order_by(Notification.id.desc()).limit(limit - len(rows)))
