@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_config(app, overrides)
     register_extensions(app)
     register_models()
+    register_subscribers()
     register_blueprints(app)
     register_login(app)
     register_cli(app)
@@ -93,6 +94,13 @@ def current_languages() -> tuple[str, ...]:
 def register_models() -> None:
     # Importing the model modules puts every table on the metadata (migrations, create_all).
     from complaints import models  # noqa: F401
+
+
+def register_subscribers() -> None:
+    # Features react to case and claim events by subscription (complaints/subscriptions.py).
+    from complaints.subscriptions import register_subscribers as subscribe_features
+
+    subscribe_features()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,8 +1,8 @@
 """Firing case transitions: the workflow table decides, this module records.
 
 One call checks the table (who may do what, guards, reason, ground), moves the state with an
-optimistic lock, writes the hash-chained event, moves the deadlines, and announces the event
-to the parties through the outbox — all in the caller's transaction.
+optimistic lock, writes the hash-chained event, moves the deadlines, and publishes a CaseTransitioned event that the features subscribed at
+the composition root (notices, credit, ...) handle — all in the caller's transaction.
 """
 
 from dataclasses import dataclass
@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseEvent
-from complaints.credit.services import on_case_transition
+from complaints.events import CaseTransitioned, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from complaints.timers import services as timers
 from complaints.timers.models import CaseDeadline
 from workflows.machine import CaseFacts, Transition, allowed_triggers, apply_effects, check
@@ -90,8 +89,18 @@ def fire(
     )
     if after != before or transition.starts_deadline is not None:
         timers.open_deadline(case.id, transition, after, now)
-    announce(case, trigger)
-    on_case_transition(case, trigger, now)
+    publish(
+        CaseTransitioned(
+            case=case,
+            record=event,
+            trigger=trigger,
+            from_state=before,
+            to_state=after,
+            actor_role=actor.role,
+            actor_id=actor.id,
+            now=now,
+        )
+    )
     return event
 
 

@@ -23,6 +23,7 @@ from complaints.compensation.models import (
     Fund,
     TransactionKind,
 )
+from complaints.events import ClaimTransitioned, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.outbox.services import add_outbox_message
@@ -111,7 +112,7 @@ def fire(
     if changed != 1:
         raise ClaimConflict(f"claim {claim.id} is no longer {before}")
     db.session.expire(claim)
-    return append_claim_event(
+    record = append_claim_event(
         claim,
         trigger=trigger,
         from_state=before,
@@ -121,6 +122,19 @@ def fire(
         reason=reason or "",
         now=now,
     )
+    publish(
+        ClaimTransitioned(
+            claim=claim,
+            record=record,
+            trigger=trigger,
+            from_state=before,
+            to_state=after,
+            actor_role=actor.role,
+            actor_id=actor.id,
+            now=now,
+        )
+    )
+    return record
 
 
 def request_claim(case: Case, amount_fen: int, actor: Actor, *, now: datetime) -> Claim:

@@ -1,0 +1,68 @@
+"""Domain events, published by the code that makes something happen, handled by subscribers.
+
+A feature reacts to a case or claim event by subscribing to it at the composition root
+(`complaints.subscriptions`), never by a call wired into `fire`: the workflow core imports
+none of the features that react to it, and a new feature adds a subscriber, not a line.
+
+Handlers run synchronously, in registration order, inside the publisher's transaction: they
+flush and never commit, so a change and its effects (notices, credit events, outbox rows)
+commit or roll back together. Anything slow leaves through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from complaints.cases.models import Case, CaseEvent
+    from complaints.compensation.models import Claim, ClaimEvent
+
+Handler = Callable[[Any], None]
+_handlers: dict[type, list[Handler]] = {}
+
+
+def subscribe(event_type: type, handler: Handler) -> None:
+    """Register once; registering the same handler again (a second app) changes nothing."""
+    handlers = _handlers.setdefault(event_type, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def publish(event: object) -> None:
+    for handler in tuple(_handlers.get(type(event), ())):
+        handler(event)
+
+
+def subscribers(event_type: type) -> tuple[Handler, ...]:
+    return tuple(_handlers.get(event_type, ()))
+
+
+@dataclass(frozen=True)
+class CaseTransitioned:
+    """A case transition was recorded (state may be unchanged, e.g. a note or an offer)."""
+
+    case: Case
+    record: CaseEvent
+    trigger: str
+    from_state: Any
+    to_state: Any
+    actor_role: Any
+    actor_id: str | None
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ClaimTransitioned:
+    """A compensation claim transition was recorded."""
+
+    claim: Claim
+    record: ClaimEvent
+    trigger: str
+    from_state: Any
+    to_state: Any
+    actor_role: Any
+    actor_id: str | None
+    now: datetime
