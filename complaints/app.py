@@ -119,6 +119,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
+    register_integration(app)
+
+
+def register_integration(app: Flask) -> None:
+    """The machine-facing surface: /api/v1 (with its OpenAPI document) and Open311."""
+    from complaints.api.setup import init_api
+
+    init_api(app)
 
 
 def register_login(app: Flask) -> None:

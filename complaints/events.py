@@ -66,3 +66,41 @@ class ClaimTransitioned:
     actor_role: Any
     actor_id: str | None
     now: datetime
+
+
+@dataclass(frozen=True)
+class CaseFiled:
+    """A complaint was filed (any channel: QR form, search, API, Open311)."""
+
+    case: Case
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    """A message was added to a case's thread."""
+
+    case: Case
+    message: Any
+    now: datetime
+
+
+@dataclass(frozen=True)
+class GradeChanged:
+    """A merchant's trust grade moved (old_grade None: first graded)."""
+
+    enterprise_id: int
+    old_grade: str | None
+    new_grade: str
+    score: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class SeriousListChanged:
+    """A merchant entered (since set) or left (since None) the serious dishonesty list."""
+
+    enterprise_id: int
+    entered: bool
+    since: datetime | None
+    now: datetime

@@ -2,6 +2,7 @@
 
 from complaints.accounts.models import Account
 from complaints.agencies.models import Agency, RoutingRule
+from complaints.apikeys.models import ApiKey, IdempotentResponse
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.compensation.models import (
     Claim,
@@ -13,6 +14,7 @@ from complaints.compensation.models import (
     RecoveryOrder,
 )
 from complaints.credit import models as credit_models  # noqa: F401 (registers the tables)
+from complaints.credit_exchange.models import CreditChange
 from complaints.duplicates.models import DuplicateFlag
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
@@ -25,6 +27,7 @@ from complaints.verification.models import PhoneVerification
 __all__ = [
     "Account",
     "Agency",
+    "ApiKey",
     "CalendarOverride",
     "CalendarYear",
     "Case",
@@ -33,11 +36,13 @@ __all__ = [
     "CaseNumberSequence",
     "Claim",
     "ClaimEvent",
+    "CreditChange",
     "Division",
     "DuplicateFlag",
     "Enterprise",
     "Evidence",
     "Fund",
+    "IdempotentResponse",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",

@@ -6,6 +6,7 @@ credit mapping runs, as they were when both were called from `fire`.
 
 from complaints import events
 from complaints.credit.services import on_case_transition
+from complaints.credit_exchange.services import record_grade_change, record_serious_list_change
 from complaints.notices.services import announce
 
 
@@ -20,3 +21,5 @@ def record_credit(event: events.CaseTransitioned) -> None:
 def register_subscribers() -> None:
     events.subscribe(events.CaseTransitioned, queue_notices)
     events.subscribe(events.CaseTransitioned, record_credit)
+    events.subscribe(events.GradeChanged, record_grade_change)
+    events.subscribe(events.SeriousListChanged, record_serious_list_change)

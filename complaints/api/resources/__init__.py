@@ -1,0 +1,7 @@
+"""The API's resources, one smorest Blueprint per kind of thing."""
+
+
+def blueprints():
+    from complaints.api.resources import cases, compensation, credit, merchants, statistics
+
+    return [cases.blp, merchants.blp, compensation.blp, credit.blp, statistics.blp]
