@@ -12,6 +12,7 @@ from complaints.accounts.cli import accounts_cli
 from complaints.apikeys.cli import apikeys_cli
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
+from complaints.credit_exchange.cli import credit_exchange_cli
 from complaints.extensions import db
 
 
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
     app.cli.add_command(apikeys_cli)
+    app.cli.add_command(credit_exchange_cli)
 
 
 @click.command("seed")

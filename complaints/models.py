@@ -17,6 +17,7 @@ from complaints.credit import models as credit_models  # noqa: F401 (registers t
 from complaints.credit_exchange.models import CreditChange
 from complaints.duplicates.models import DuplicateFlag
 from complaints.geo.models import Division
+from complaints.hooks_out.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
 from complaints.outbox.models import OutboxMessage
@@ -55,4 +56,7 @@ __all__ = [
     "RoutingRule",
     "SatisfactionRating",
     "SmsOptOut",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -28,5 +28,19 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
+    counts["webhooks_due"] = _webhooks_due(now)
+    counts["credit_exports"] = _daily_credit_export(now)
     counts["outbox_relayed"] = relay_pending()
     return counts
+
+
+def _webhooks_due(now: datetime) -> int:
+    from complaints.hooks_out.services import queue_due_deliveries
+
+    return queue_due_deliveries(now)
+
+
+def _daily_credit_export(now: datetime) -> int:
+    from complaints.credit_exchange.exports import export_if_due
+
+    return export_if_due(now)

@@ -1,20 +1,55 @@
 """Mounting the API: flask-smorest for the OpenAPI document, our own request plumbing
 (keys, rate limits, idempotency, ETags) and Swagger UI served from the installed package."""
 
+import http
+
 import swagger_ui_bundle
 from flask import Blueprint, Flask, request, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
 
 from complaints.api import auth, idempotency
+from complaints.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 
 PREFIX = "/api/v1"
 ASSETS = "/api/v1/docs/assets/"
 
 
+class FieldErrorSchema(Schema):
+    field = fields.String(metadata={"description": "the input field, dotted for nested ones"})
+    pointer = fields.String(metadata={"description": "JSON pointer into the request body"})
+    detail = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
 class AnxinApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         # The app's one error handler answers API paths with problem+json (complaints.errors).
         return None
+
+    def _register_responses(self):
+        # Every error documented as what it is: application/problem+json.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def init_api(app: Flask) -> Api:

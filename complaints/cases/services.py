@@ -13,6 +13,7 @@ from complaints.cases.models import Case, CaseSource, Evidence, Remedy
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
 from complaints.duplicates.services import flag_possible_duplicates
+from complaints.events import CaseFiled, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
@@ -126,5 +127,6 @@ def file_complaint(
     )
     notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
     flag_possible_duplicates(case, now)
+    publish(CaseFiled(case=case, now=now))
     db.session.flush()
     return FiledComplaint(case, tracking_key, created=True)

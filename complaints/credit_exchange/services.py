@@ -65,7 +65,7 @@ def _page(stmt, after_id, limit):
         stmt = stmt.where(Enterprise.id > after_id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return list(db.session.execute(stmt).tuples())
+    return [tuple(row) for row in db.session.execute(stmt).all()]
 
 
 def list_entry(enterprise: Enterprise, score: MerchantScore | None, serious: bool) -> dict:

@@ -1,8 +1,8 @@
-"""integration
+"""integration: api keys, idempotency, webhooks, credit changes
 
 Revision ID: integration_01
 Revises: dfa128e11d9c
-Create Date: 2026-12-04 16:59:40.838277
+Create Date: 2026-12-04 17:06:44.868664
 
 """
 from alembic import op
@@ -34,6 +34,24 @@ def upgrade():
     with op.batch_alter_table('credit_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_changes_changed_at'), ['changed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_credit_changes_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('webhook_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('msg_id', sa.String(length=40), nullable=False),
+    sa.Column('type', sa.String(length=48), nullable=False),
+    sa.Column('ordering_key', sa.String(length=64), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_webhook_events_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_webhook_events_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
+    sa.UniqueConstraint('msg_id', name=op.f('uq_webhook_events_msg_id'))
+    )
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_events_created_at'), ['created_at'], unique=False)
 
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -81,11 +99,72 @@ def upgrade():
     with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_idempotent_responses_created_at'), ['created_at'], unique=False)
 
+    op.create_table('webhook_endpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('description', sa.String(length=255), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('partner_key_id', sa.Integer(), nullable=True),
+    sa.Column('event_types', sa.Text(), nullable=False),
+    sa.Column('secret', sa.String(length=96), nullable=False),
+    sa.Column('previous_secret', sa.String(length=96), nullable=True),
+    sa.Column('previous_secret_until', complaints.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('owner_email', sa.String(length=255), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', complaints.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_reason', sa.Text(), nullable=False),
+    sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_webhook_endpoints_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_webhook_endpoints_enterprise_id_enterprises')),
+    sa.ForeignKeyConstraint(['partner_key_id'], ['api_keys.id'], name=op.f('fk_webhook_endpoints_partner_key_id_api_keys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints'))
+    )
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_endpoints_partner_key_id'), ['partner_key_id'], unique=False)
+
+    op.create_table('webhook_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('endpoint_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('ordering_key', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'succeeded', 'failed', name='webhook_delivery_state', native_enum=False, create_constraint=True, length=17), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_attempt_at', complaints.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('delivered_at', complaints.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_webhook_deliveries_endpoint_id_webhook_endpoints')),
+    sa.ForeignKeyConstraint(['event_id'], ['webhook_events.id'], name=op.f('fk_webhook_deliveries_event_id_webhook_events')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
+    sa.UniqueConstraint('endpoint_id', 'event_id', name='uq_webhook_deliveries_endpoint_event')
+    )
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_deliveries_due', ['endpoint_id', 'state', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_deliveries_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_next', ['state', 'next_attempt_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_next')
+        batch_op.drop_index(batch_op.f('ix_webhook_deliveries_event_id'))
+        batch_op.drop_index('ix_webhook_deliveries_due')
+
+    op.drop_table('webhook_deliveries')
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_partner_key_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_enterprise_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_agency_id'))
+
+    op.drop_table('webhook_endpoints')
     with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_idempotent_responses_created_at'))
 
@@ -95,6 +174,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_api_keys_agency_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_events_created_at'))
+
+    op.drop_table('webhook_events')
     with op.batch_alter_table('credit_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_changes_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_credit_changes_changed_at'))

@@ -177,7 +177,7 @@ class CaseEvidenceFile(MethodView):
     def get(self, number, evidence_id):
         """Download one evidence file of the case."""
         case = case_in_scope(number)
-        item = db.session.get(Evidence, evidence_id)
+        item = db.session.get(Evidence, evidence_id) if evidence_id < 2**31 else None
         if item is None or item.case_id != case.id:
             abort(404)
         return send_evidence_file(item.stored_name, item.content_type)

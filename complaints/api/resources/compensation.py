@@ -23,6 +23,7 @@ from complaints.extensions import db
 from complaints.outbox.services import relay_after_commit
 from workflows.machine import TransitionRefused
 
+MAX_ID = 2**31 - 1  # larger path ids exist nowhere (and overflow SQLite's INTEGER)
 blp = Blueprint("api_claims", __name__, url_prefix="/claims", description="Compensation claims")
 
 
@@ -34,7 +35,7 @@ def _fund_ids() -> set[int]:
 
 
 def _claim_in_scope(claim_id: int) -> Claim:
-    claim = db.session.get(Claim, claim_id)
+    claim = db.session.get(Claim, claim_id) if claim_id <= MAX_ID else None
     if claim is None or claim.fund_id not in _fund_ids():
         abort(404)
     return claim
