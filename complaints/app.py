@@ -127,6 +127,9 @@ def register_integration(app: Flask) -> None:
     from complaints.api.setup import init_api
 
     init_api(app)
+    from complaints.open311.views import bp as open311_bp
+
+    app.register_blueprint(open311_bp)
 
 
 def register_login(app: Flask) -> None:

@@ -51,6 +51,11 @@ def register_error_pages(app) -> None:
             from complaints.api.problems import from_http_exception
 
             return from_http_exception(exc)
+        if request.path.startswith("/open311/"):
+            from complaints.open311.formats import errors
+
+            fmt = "xml" if request.path.endswith(".xml") else "json"
+            return errors(fmt, exc.code or 500, [exc.description or exc.name])
         return _render(exc.code or 500, exc.name, exc.description or "")
 
     # Registered for 500 rather than Exception so tests still see the original traceback.

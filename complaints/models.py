@@ -20,6 +20,7 @@ from complaints.geo.models import Division
 from complaints.hooks_out.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
+from complaints.open311.models import Open311Request
 from complaints.outbox.models import OutboxMessage
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
@@ -48,6 +49,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "Notification",
+    "Open311Request",
     "OutboxMessage",
     "Outlet",
     "OutletCodeRotation",

@@ -1,8 +1,8 @@
-"""integration: api keys, idempotency, webhooks, credit changes
+"""integration: api keys, idempotency, webhooks, open311, credit changes
 
 Revision ID: integration_01
 Revises: dfa128e11d9c
-Create Date: 2026-12-04 17:06:44.868664
+Create Date: 2026-12-04 17:11:15.351476
 
 """
 from alembic import op
@@ -99,6 +99,21 @@ def upgrade():
     with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_idempotent_responses_created_at'), ['created_at'], unique=False)
 
+    op.create_table('open311_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('api_key_id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=48), nullable=False),
+    sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], name=op.f('fk_open311_requests_api_key_id_api_keys')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_open311_requests_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_open311_requests')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_open311_requests_case_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_open311_requests_token'))
+    )
+    with op.batch_alter_table('open311_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_open311_requests_api_key_id'), ['api_key_id'], unique=False)
+
     op.create_table('webhook_endpoints',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=500), nullable=False),
@@ -165,6 +180,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_webhook_endpoints_agency_id'))
 
     op.drop_table('webhook_endpoints')
+    with op.batch_alter_table('open311_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_open311_requests_api_key_id'))
+
+    op.drop_table('open311_requests')
     with op.batch_alter_table('api_idempotent_responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_idempotent_responses_created_at'))
 
