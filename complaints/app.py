@@ -130,6 +130,10 @@ def register_integration(app: Flask) -> None:
     from complaints.open311.views import bp as open311_bp
 
     app.register_blueprint(open311_bp)
+    from complaints.integration_pages.views import console_bp, merchant_bp
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(merchant_bp)
 
 
 def register_login(app: Flask) -> None:

@@ -257,3 +257,45 @@ class StatisticsOut(Schema):
     by_state = fields.List(fields.Nested(CountOut))
     by_category = fields.List(fields.Nested(CountOut))
     overdue_deadlines = fields.Integer()
+
+
+class EndpointIn(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    event_types = fields.List(
+        fields.String(validate=validate.Length(min=1, max=48)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+    )
+    owner_email = fields.Email(validate=validate.Length(max=255))
+    description = fields.String(validate=validate.Length(max=255))
+
+
+class EndpointOut(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    event_types = fields.List(fields.String())
+    active = fields.Boolean()
+    disabled_reason = fields.String()
+    created_at = fields.DateTime()
+    secret = fields.String(metadata={"description": "only when created or rotated"})
+
+
+class EndpointListOut(Schema):
+    data = fields.List(fields.Nested(EndpointOut))
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    webhook_id = fields.String()
+    type = fields.String()
+    ordering_key = fields.String()
+    state = fields.String()
+    attempts = fields.Integer()
+    last_status = fields.Integer(allow_none=True)
+    last_error = fields.String()
+    next_attempt_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryListOut(Schema):
+    data = fields.List(fields.Nested(DeliveryOut))

@@ -2,6 +2,13 @@
 
 
 def blueprints():
-    from complaints.api.resources import cases, compensation, credit, merchants, statistics
+    from complaints.api.resources import (
+        cases,
+        compensation,
+        credit,
+        merchants,
+        statistics,
+        webhooks,
+    )
 
-    return [cases.blp, merchants.blp, compensation.blp, credit.blp, statistics.blp]
+    return [cases.blp, merchants.blp, compensation.blp, credit.blp, statistics.blp, webhooks.blp]
