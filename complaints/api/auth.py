@@ -51,10 +51,7 @@ def authenticate_api_request():
 
 
 def _count_request(principal: ApiPrincipal):
-    from complaints.apikeys.models import ApiKey
-    from complaints.extensions import db
-
-    limit = db.session.get(ApiKey, principal.key_id).rate_limit_per_minute
+    limit = principal.rate_limit_per_minute
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     used = _increment(principal.prefix, window)

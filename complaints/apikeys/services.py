@@ -45,6 +45,7 @@ class ApiPrincipal:
     vouches_for_phone: bool = False
     account_id: int | None = None
     prefix: str = ""
+    rate_limit_per_minute: int = 600
 
     @property
     def account(self) -> Account | None:
@@ -184,6 +185,7 @@ def principal_of(key: ApiKey) -> ApiPrincipal:
         vouches_for_phone=key.vouches_for_phone,
         account_id=key.account_id,
         prefix=key.prefix,
+        rate_limit_per_minute=key.rate_limit_per_minute,
     )
 
 

@@ -154,14 +154,31 @@ def queue_due_deliveries(now: datetime) -> int:
 
 
 def check_url(url: str) -> str:
+    """https in production, and never an address inside our own network there (a receiver
+    URL must not become a way to make the platform call its own services)."""
+    from flask_babel import lazy_gettext as _l
+
     url = (url or "").strip()
     parts = urlsplit(url)
-    allowed = ("https",) if current_app.config["ANXIN_ENV"] == "production" else ("https", "http")
-    if parts.scheme not in allowed or not parts.netloc or len(url) > 500:
-        from flask_babel import lazy_gettext as _l
-
+    production = current_app.config["ANXIN_ENV"] == "production"
+    allowed = ("https",) if production else ("https", "http")
+    if parts.scheme not in allowed or not parts.hostname or len(url) > 500:
         raise EndpointError("url", _l("Give a full https:// address of at most 500 characters."))
+    if production and _internal(parts.hostname):
+        raise EndpointError("url", _l("This address is inside a private network."))
     return url
+
+
+def _internal(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def check_types(types) -> str:

@@ -138,3 +138,12 @@ def test_backoff_spreads_retries_over_three_days():
         tries += 1
         total += hook_delivery.backoff(tries)
     assert 10 <= tries <= 20
+
+
+def test_production_refuses_plain_http_and_private_addresses(app, app_ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "ANXIN_ENV", "production")
+    with app.test_request_context():
+        for url in ("http://partner.example/hook", "https://10.0.0.5/hook", "https://localhost/x"):
+            with pytest.raises(hooks.EndpointError):
+                hooks.check_url(url)
+        assert hooks.check_url("https://partner.example/hook") == "https://partner.example/hook"
