@@ -55,8 +55,13 @@ def record_event(
     agency_id: int | None = None,
     enterprise_id: int | None = None,
     public: bool = False,
-) -> WebhookEvent:
-    """One row and one outbox message in the caller's transaction: filing pays no more."""
+) -> WebhookEvent | None:
+    """One row and one outbox message in the caller's transaction: filing pays no more.
+
+    Nothing at all when no active endpoint could receive it: subscriptions start when made.
+    """
+    if not _anyone_listening(agency_id, enterprise_id, public):
+        return None
     msg_id = "msg_" + secrets.token_urlsafe(18)
     body = json.dumps(
         {"type": event_type, "timestamp": now.isoformat(), "data": data},
@@ -79,6 +84,32 @@ def record_event(
     db.session.flush()
     add_outbox_message(FAN_OUT_JOB, event.id)
     return event
+
+
+def _owners(agency_id, enterprise_id, public) -> list:
+    owners = [WebhookEndpoint.agency_id == agency_id] if agency_id else []
+    if enterprise_id:
+        owners.append(WebhookEndpoint.enterprise_id == enterprise_id)
+    if public:
+        owners += [
+            WebhookEndpoint.agency_id.is_not(None),
+            WebhookEndpoint.partner_key_id.is_not(None),
+        ]
+    return owners
+
+
+def _anyone_listening(agency_id, enterprise_id, public) -> bool:
+    owners = _owners(agency_id, enterprise_id, public)
+    if not owners:
+        return False
+    return (
+        db.session.scalar(
+            select(WebhookEndpoint.id)
+            .where(WebhookEndpoint.active.is_(True), or_(*owners))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def entitled_endpoints(event: WebhookEvent):

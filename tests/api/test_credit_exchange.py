@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from complaints.agencies.models import Agency
 from complaints.clock import local_today
 from complaints.credit.engine import CreditEventKind
 from complaints.credit.services import record_credit_event
 from complaints.credit_exchange import exports
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.hooks_out import services as hooks
 from complaints.hooks_out.models import WebhookEvent
 from tests.api.support import ahhai, ahhai_uscc, auth, key_for
 
@@ -25,6 +27,9 @@ def _serious_listing(now):
 
 
 def test_serious_listing_reaches_the_api_feed_and_webhook_events(seeded, client):
+    agency = db.session.scalar(select(Agency).where(Agency.slug == "amr-460100"))
+    hooks.create_endpoint(url="http://127.0.0.1:9/x", event_types=["*"], agency_id=agency.id)
+    db.session.commit()  # another city's agency: list events are public
     _serious_listing(utcnow())
     raw = key_for(partner="credit platform", scopes=("credit:read",))
     serious = client.get("/api/v1/credit/serious", headers=auth(raw)).get_json()["data"]
