@@ -46,6 +46,7 @@ def _build_app():
         }
     )
     with app.app_context():
+        from complaints.apikeys.models import ApiKey
         from complaints.extensions import db
         from complaints.seed import seed_all
         from tests.api.support import SANYA, ahhai_uscc, key_for, routed_case
@@ -60,7 +61,7 @@ def _build_app():
             role="fund_manager",
         )
         merchant = key_for(uscc=ahhai_uscc(), scopes=("cases:read", "credit:read"))
-        for key in db.session.scalars(db.select(__import__("complaints").models.ApiKey)):
+        for key in db.session.scalars(db.select(ApiKey)):
             key.rate_limit_per_minute = 1_000_000
         db.session.commit()
     return app, drop, regulator, merchant
