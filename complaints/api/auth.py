@@ -50,21 +50,27 @@ def authenticate_api_request():
     return _count_request(principal)
 
 
-def _count_request(principal: ApiPrincipal):
+def count_request(principal: ApiPrincipal) -> bool:
+    """Count one request against the key's per-minute budget; False when over it."""
     limit = principal.rate_limit_per_minute
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     used = _increment(principal.prefix, window)
     reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     g.rate_limit = (limit, max(0, limit - used), reset)
-    if used > limit:
-        return problem(
-            429,
-            _("Too many requests"),
-            _("This key may make %(n)d requests a minute. Try again later.", n=limit),
-            headers={"Retry-After": str(reset), **rate_limit_headers()},
-        )
-    return None
+    return used <= limit
+
+
+def _count_request(principal: ApiPrincipal):
+    if count_request(principal):
+        return None
+    limit, _remaining, reset = g.rate_limit
+    return problem(
+        429,
+        _("Too many requests"),
+        _("This key may make %(n)d requests a minute. Try again later.", n=limit),
+        headers={"Retry-After": str(reset), **rate_limit_headers()},
+    )
 
 
 def _increment(prefix: str, window: int) -> int:

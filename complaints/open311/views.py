@@ -6,11 +6,12 @@ a partner sees the requests it filed, an agency key its agency's cases.
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from complaints.api.auth import count_request
 from complaints.apikeys.models import Scope
 from complaints.apikeys.services import principal_for
 from complaints.cases.models import Case
@@ -73,6 +74,13 @@ def _principal(fmt):
         return None, errors(
             fmt, 403, [_("api_key is missing, invalid, or lacks the open311 scope.")]
         )
+    if not count_request(principal):  # the same per-key budget as /api/v1
+        limit, _remaining, reset = g.rate_limit
+        response = errors(
+            fmt, 429, [_("This key may make %(n)d requests a minute. Try again later.", n=limit)]
+        )
+        response.headers["Retry-After"] = str(reset)
+        return None, response
     return principal, None
 
 

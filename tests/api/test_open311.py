@@ -130,3 +130,19 @@ def test_agency_keys_see_their_agency_only(seeded, client):
     assert client.get(f"/open311/v2/requests/{number}.json?api_key={haikou}").status_code == 404
     other_partner = key_for(partner="someone else", scopes=("open311",))
     assert client.get(f"/open311/v2/tokens/{token}.json?api_key={other_partner}").status_code == 404
+
+
+def test_open311_shares_the_keys_rate_limit(seeded, client):
+    from sqlalchemy import select
+
+    from complaints.apikeys.models import ApiKey
+    from complaints.extensions import db
+
+    key = key_for(partner="city app", scopes=("open311",))
+    row = db.session.scalar(select(ApiKey))
+    row.rate_limit_per_minute = 1
+    db.session.commit()
+    assert client.get(f"/open311/v2/requests.json?api_key={key}").status_code == 200
+    limited = client.get(f"/open311/v2/requests.json?api_key={key}")
+    assert limited.status_code == 429
+    assert json.loads(limited.get_data())[0]["code"] == 429
