@@ -41,6 +41,14 @@ def deliver_endpoint(endpoint_id: int, at: str | None = None) -> int:
     now = utcnow()
     if at:
         now = max(now, datetime.fromisoformat(at))
+    # From here on a new event queues a new job: nothing fanned out later is missed.
+    db.session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.delivery_queued.is_(True))
+        .values(delivery_queued=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or not endpoint.active:
         return 0

@@ -157,10 +157,22 @@ def fan_out(event_id: int) -> int:
     ]
     if rows:
         db.session.execute(insert(WebhookDelivery), rows)
-        for row in rows:
-            add_outbox_message(DELIVER_JOB, row["endpoint_id"])
+        queue_delivery_jobs([row["endpoint_id"] for row in rows])
     db.session.commit()
     return len(rows)
+
+
+def queue_delivery_jobs(endpoint_ids: list[int]) -> None:
+    """One delivery job per endpoint that has none waiting (compare-and-set on the flag)."""
+    newly_queued = db.session.scalars(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id.in_(endpoint_ids), WebhookEndpoint.delivery_queued.is_(False))
+        .values(delivery_queued=True)
+        .returning(WebhookEndpoint.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for endpoint_id in newly_queued:
+        add_outbox_message(DELIVER_JOB, endpoint_id)
 
 
 def queue_due_deliveries(now: datetime) -> int:

@@ -2,7 +2,7 @@
 
 Revision ID: integration_01
 Revises: dfa128e11d9c
-Create Date: 2026-12-04 17:11:15.351476
+Create Date: 2026-12-04 17:39:12.817191
 
 """
 from alembic import op
@@ -127,6 +127,7 @@ def upgrade():
     sa.Column('previous_secret_until', complaints.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('owner_email', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('delivery_queued', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('disabled_at', complaints.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('disabled_reason', sa.Text(), nullable=False),
     sa.Column('created_at', complaints.database.UTCDateTime(timezone=True), nullable=False),
