@@ -12,11 +12,10 @@ from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
-from complaints.duplicates.services import flag_possible_duplicates
+from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
-from complaints.notices.services import notify_case_received
 from workflows.states import CaseState, Role
 
 
@@ -124,7 +123,19 @@ def file_complaint(
         now=now,
         first=True,
     )
-    notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
-    flag_possible_duplicates(case, now)
+    publish(
+        CaseFiled(case=case, tracking_url=public_base_url + tracking_path(tracking_key), now=now)
+    )
     db.session.flush()
     return FiledComplaint(case, tracking_key, created=True)
+
+
+def phone_verified(case: Case, now: datetime) -> None:
+    """Order 121: a complaint is handled once the complainant's identity is verified.
+
+    Published as PhoneVerified; the workflow's subscriber routes a case still waiting for it.
+    """
+    first_time = case.phone_verified_at is None
+    case.phone_verified_at = now
+    if first_time:
+        publish(PhoneVerified(case=case, now=now))

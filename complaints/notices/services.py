@@ -12,8 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from complaints.cases.models import Case, CaseEvent, CaseSource
-from complaints.database import utcnow
+from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
 from complaints.notices.events import (
     EMAIL,
@@ -213,11 +212,5 @@ def _ground_basis(ground: str | None) -> str | None:
 
 
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    """Called by filing: the receipt with the tracking link and, for complaints filed on our
-    own form, the phone code (the tourist is looking at the phone right now)."""
+    """The receipt with the tracking link (the CaseFiled subscriber)."""
     announce(case, "case_received", tracking_url=tracking_url)
-    if case.source in (CaseSource.QR, CaseSource.SEARCH):
-        # Imported here: verification queues its code through this module.
-        from complaints.verification.services import send_code_on_filing
-
-        send_code_on_filing(case, now=case.created_at or utcnow())

@@ -17,7 +17,8 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from complaints.cases.models import Case
+from complaints.cases.models import Case, CaseSource
+from complaints.cases.services import phone_verified
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
@@ -64,9 +65,11 @@ def _twilio_verify():
 
 
 def send_code_on_filing(case: Case, *, now: datetime) -> None:
-    """Filing always sends the first code: the filing form has its own per-IP limit, and a
-    tourist filing twice must not be left without a code for the second case."""
-    _issue(case, now)
+    """Filing on our own form always sends the first code (the tourist is looking at the phone
+    right now): the form has its own per-IP limit, and a tourist filing twice must not be left
+    without a code for the second case. Complaints that arrive by machine wait for a request."""
+    if case.source in (CaseSource.QR, CaseSource.SEARCH):
+        _issue(case, now)
 
 
 def send_new_code(case: Case, *, now: datetime) -> SendResult:
@@ -165,8 +168,6 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
             return CheckResult.LOCKED
         return result
     verification.verified_at = now
-    from complaints.cases.workflow_hooks import phone_verified
-
     phone_verified(case, now)
     db.session.flush()
     return CheckResult.VERIFIED
