@@ -118,9 +118,33 @@ def process_outbox_message(message_id: int) -> None:
 
 
 def relay_after_commit() -> None:
-    """Called by requests right after they commit; a queue outage must never fail the request."""
+    """Relay now, in this process; a queue outage must never fail the caller."""
     try:
         relay_pending()
     except Exception:
         db.session.rollback()
         log.exception("outbox relay failed; the tick will retry")
+
+
+def relay_mode() -> str:
+    """OUTBOX_RELAY: "worker" (the RQ worker's relay loop hands messages to the queue),
+    "thread" (a background thread in this process runs them: the embedded default without
+    Redis), or "inline" (right after the request commits, in the request: tests)."""
+    configured = current_app.config.get("OUTBOX_RELAY")
+    if configured:
+        return configured
+    if current_app.config.get("ANXIN_ENV") == "test":
+        return "inline"
+    return "worker" if jobs.uses_redis() else "thread"
+
+
+def after_commit() -> None:
+    """Called by requests right after they commit outbox rows: nothing slow happens here."""
+    mode = relay_mode()
+    if mode == "inline":
+        relay_after_commit()
+    elif mode == "thread":
+        from complaints.outbox.relay import wake_background_relay
+
+        wake_background_relay()
+    # "worker": the worker's relay loop is woken by PostgreSQL (NOTIFY) or its short poll.
