@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "anxin_outbox"
 POLL_SECONDS = 2.0
+# How often the worker's relay asks Redis about relayed messages that are not done yet.
+LOST_JOB_CHECK_SECONDS = 10.0
 
 
 class RelayLoop:
@@ -33,6 +35,7 @@ class RelayLoop:
         self.nudge = threading.Event()
         self.stopping = threading.Event()
         self.relayed = 0
+        self.last_lost_check = 0.0
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -41,10 +44,13 @@ class RelayLoop:
             self.relay_once()
 
     def relay_once(self) -> int:
-        from complaints.outbox.services import relay_pending
+        from complaints.outbox.services import recover_lost_jobs, relay_pending
 
         with self.app.app_context():
             try:
+                if time.monotonic() - self.last_lost_check >= LOST_JOB_CHECK_SECONDS:
+                    self.last_lost_check = time.monotonic()
+                    recover_lost_jobs()
                 count = relay_pending()
                 while count:  # a backlog: keep going until it is empty
                     self.relayed += count

@@ -1,4 +1,4 @@
-"""case numbers from a PostgreSQL sequence per city and day; outbox NOTIFY trigger
+"""pipeline: case number sequences, outbox NOTIFY trigger and job ids, send attempts
 
 Revision ID: pipeline_01
 Revises: dfa128e11d9c
@@ -11,6 +11,9 @@ and then uses it. A day already counted in case_number_sequences (a release duri
 continues from that count. SQLite keeps the counter table (single writer anyway).
 """
 from alembic import op
+import sqlalchemy as sa
+
+import complaints.database
 
 
 revision = 'pipeline_01'
@@ -57,12 +60,20 @@ CREATE TRIGGER outbox_messages_notify AFTER INSERT ON outbox_messages
 
 
 def upgrade():
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('relay_job_id', sa.String(length=128), nullable=True))
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('attempt_started_at', complaints.database.UTCDateTime(timezone=True), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(NEXT_CASE_NUMBER)
         op.execute(OUTBOX_NOTIFY)
 
 
 def downgrade():
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_column('attempt_started_at')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('relay_job_id')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS outbox_messages_notify ON outbox_messages")
         op.execute("DROP FUNCTION IF EXISTS anxin_outbox_notify()")
