@@ -85,7 +85,8 @@ class LookupCache:
                     for _notice in connection.notifies():
                         self.clear()
             except Exception as exc:  # any failure: bypass the cache until listening again
-                log.warning("lookup cache listener: %s; retrying in %.1fs", exc, backoff)
+                level = logging.WARNING if backoff <= 1 else logging.DEBUG  # say it once
+                log.log(level, "lookup cache listener: %s; retrying in %.1fs", exc, backoff)
             self.listening = False
             self.clear()
             time.sleep(backoff)

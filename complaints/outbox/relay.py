@@ -29,9 +29,9 @@ LOST_JOB_CHECK_SECONDS = 10.0
 
 
 class RelayLoop:
-    def __init__(self, app: Flask, *, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, app: Flask, *, poll_seconds: float | None = None) -> None:
         self.app = app
-        self.poll_seconds = poll_seconds
+        self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", POLL_SECONDS)
         self.nudge = threading.Event()
         self.stopping = threading.Event()
         self.relayed = 0
@@ -48,7 +48,8 @@ class RelayLoop:
 
         with self.app.app_context():
             try:
-                if time.monotonic() - self.last_lost_check >= LOST_JOB_CHECK_SECONDS:
+                check_every = min(LOST_JOB_CHECK_SECONDS, self.poll_seconds * 5)
+                if time.monotonic() - self.last_lost_check >= check_every:
                     self.last_lost_check = time.monotonic()
                     recover_lost_jobs()
                 count = relay_pending()
@@ -89,7 +90,7 @@ class RelayLoop:
                 backoff = min(backoff * 2, 30)
 
 
-def start_relay_threads(app: Flask, *, poll_seconds: float = POLL_SECONDS) -> RelayLoop:
+def start_relay_threads(app: Flask, *, poll_seconds: float | None = None) -> RelayLoop:
     loop = RelayLoop(app, poll_seconds=poll_seconds)
     threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
     with app.app_context():

@@ -9,7 +9,7 @@ again; the delivery itself is idempotent per notification (complaints.notices.jo
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -30,13 +30,8 @@ RELAY_LEASE = timedelta(minutes=10)
 # Under RQ a job may still be inside its retry schedule: hand it over again only after that
 # whole schedule (and this margin) has passed, or a retry and a re-relay would run together.
 RETRY_LEASE_MARGIN = timedelta(minutes=15)
-# Relayed this long ago and not done: ask Redis whether its job still exists and runs.
-LOST_CHECK_AFTER = timedelta(seconds=20)
-# A job "started" this long ago by a worker that stopped reporting is taken as dead (a send
-# takes seconds; the provider's client times out well before).
-STARTED_TIMEOUT = timedelta(seconds=45)
 BATCH_SIZE = 25
-HEARTBEAT_SECONDS = 10
+HEARTBEAT_SECONDS = 5
 PROCESS_JOB = "complaints.outbox.services.process_outbox_message"
 PROCESS_BATCH_JOB = "complaints.outbox.services.process_outbox_batch"
 
@@ -52,6 +47,17 @@ def relay_lease() -> timedelta:
         return RELAY_LEASE
     schedule = timedelta(seconds=sum(current_app.config["NOTIFICATION_RETRY_INTERVALS"]))
     return max(RELAY_LEASE, schedule + RETRY_LEASE_MARGIN)
+
+
+def lost_check_after() -> timedelta:
+    """Relayed this long ago and not done: ask Redis whether its job still exists and runs."""
+    return timedelta(seconds=current_app.config.get("OUTBOX_LOST_CHECK_SECONDS", 20))
+
+
+def started_timeout() -> timedelta:
+    """A job "started" this long ago without a heartbeat belongs to a dead worker (a send takes
+    seconds; the provider's client times out well before; a long batch beats every 10 s)."""
+    return timedelta(seconds=current_app.config.get("OUTBOX_STARTED_TIMEOUT_SECONDS", 45))
 
 
 def add_outbox_message(job: str, *args) -> OutboxMessage:
@@ -168,7 +174,7 @@ def recover_lost_jobs(limit: int = 500) -> int:
         .where(
             OutboxMessage.done_at.is_(None),
             OutboxMessage.relayed_at.is_not(None),
-            OutboxMessage.relayed_at < now - LOST_CHECK_AFTER,
+            OutboxMessage.relayed_at < now - lost_check_after(),
             OutboxMessage.relay_job_id.is_not(None),
         )
         .order_by(OutboxMessage.id)
@@ -212,9 +218,11 @@ def _is_lost(job: Job | None, now) -> bool:
         return True  # finished, yet its messages are not done: something broke on the way
     if status == JobStatus.STARTED:
         heartbeat = job.last_heartbeat or job.started_at
-        return heartbeat is not None and heartbeat.replace(tzinfo=now.tzinfo) < (
-            now - STARTED_TIMEOUT
-        )
+        if heartbeat is None:
+            return False
+        if heartbeat.tzinfo is None:
+            heartbeat = heartbeat.replace(tzinfo=UTC)
+        return heartbeat < now - started_timeout()
     return False  # queued, scheduled for a retry, deferred: the queue will run it
 
 
@@ -259,7 +267,7 @@ def process_outbox_batch(message_ids: list[int]) -> None:
             failure = failure or exc
         if job is not None and time.monotonic() - last_beat > HEARTBEAT_SECONDS:
             # A slow provider: tell recover_lost_jobs this job is alive.
-            job.heartbeat(utcnow(), ttl=int(STARTED_TIMEOUT.total_seconds()) * 4)
+            job.heartbeat(utcnow(), ttl=int(started_timeout().total_seconds()) * 4)
             last_beat = time.monotonic()
     if done:
         db.session.execute(

@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,6 +126,7 @@ class FakeTwilio:
         self.verify = VerifyState(account_sid, verify_service_sid)
         self._failures: list[TwilioError | None] = []  # None = drop the connection
         self._lose_replies = 0
+        self.delay_seconds = 0.0  # each message takes this long, as a real API call does
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -259,6 +261,8 @@ class FakeTwilio:
             if match["account"] != self.account_sid:
                 raise TwilioError(401, 20003, "Authenticate")
             if request.method == "POST" and not match["sid"]:
+                if self.delay_seconds:
+                    time.sleep(self.delay_seconds)
                 created = self._create_message(request.form)
                 with self._lock:
                     lost = self._lose_replies > 0
