@@ -121,3 +121,10 @@ def wake_background_relay() -> None:
                 loop = _background[key] = RelayLoop(app)
                 threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
     loop.nudge.set()
+
+
+def stop_background_relays() -> None:
+    with _background_lock:
+        for loop in _background.values():
+            loop.stop()
+        _background.clear()
