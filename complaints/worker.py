@@ -75,9 +75,18 @@ def daily_credit_tick() -> None:
     grant_complaint_free_periods(utcnow())
 
 
-def run_cron_scheduler(interval: int) -> None:
-    scheduler = CronScheduler(connection=jobs.redis_connection())
-    scheduler.register(scheduled_tick, queue_name=jobs.queue_name(), interval=interval)
-    # 03:00 Beijing time is 19:00 UTC, when the platform is quietest.
-    scheduler.register(daily_credit_tick, queue_name=jobs.queue_name(), cron="0 19 * * *")
-    scheduler.start()
+def run_cron_scheduler(interval: int, *, backoff: float = 1.0) -> None:
+    """Like the worker, it waits out a Redis outage instead of exiting."""
+    delay = backoff
+    while True:
+        try:
+            scheduler = CronScheduler(connection=jobs.redis_connection())
+            scheduler.register(scheduled_tick, queue_name=jobs.queue_name(), interval=interval)
+            # 03:00 Beijing time is 19:00 UTC, when the platform is quietest.
+            scheduler.register(daily_credit_tick, queue_name=jobs.queue_name(), cron="0 19 * * *")
+            scheduler.start()
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("scheduler lost Redis (%s); reconnecting in %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
