@@ -1,5 +1,6 @@
-"""Reference data a filing reads (outlets, enterprises, divisions, routing, agencies), cached
-per process and invalidated on change, never by time.
+"""Reference data a filing reads (outlets, enterprises, divisions, routing, agencies) and the
+working-day calendar every deadline reads, cached per process and invalidated on change, never
+by time.
 
 A cached row is a detached copy, merged into the caller's session without SQL
 (`Session.merge(load=False)`), so relationships between cached rows resolve from the identity
@@ -39,8 +40,9 @@ def _cached_classes() -> tuple[type, ...]:
     from complaints.agencies.models import Agency, RoutingRule
     from complaints.geo.models import Division
     from complaints.merchants.models import Enterprise, Outlet
+    from complaints.timers.models import CalendarOverride, CalendarYear
 
-    return (Outlet, Enterprise, Division, Agency, RoutingRule)
+    return (Outlet, Enterprise, Division, Agency, RoutingRule, CalendarOverride, CalendarYear)
 
 
 class LookupCache:
@@ -139,6 +141,17 @@ def cached(key: tuple, load: Callable[[], object | None]):
     # relationship to a cached row (outlet.enterprise) resolves from the map, without SQL.
     db.session.info.setdefault("lookups_held", []).append(merged)
     return merged
+
+
+def value(key: tuple, compute: Callable[[], object]):
+    """A plain value computed from cached tables (never an ORM row), shared as it is."""
+    cache = _cache()
+    if not current_app.config.get("LOOKUP_CACHE", True) or not cache.usable():
+        return compute()
+    found = cache.entries.get(key, _MISSING)
+    if found is _MISSING:
+        found = cache.entries[key] = compute()
+    return found
 
 
 # The lookups filing and scanning use.
