@@ -26,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_login(app)
     register_cli(app)
+    register_teardowns(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     return app
@@ -140,6 +141,14 @@ def register_login(app: Flask) -> None:
     from complaints.console import credit_views  # noqa: F401
 
     app.register_blueprint(console_bp)
+
+
+def register_teardowns(app: Flask) -> None:
+    # Delivery channels (a Twilio client and its connection) live for one app context: a
+    # worker's batch reuses them, and they are closed when it ends.
+    from complaints.notices.jobs import close_channels
+
+    app.teardown_appcontext(close_channels)
 
 
 def register_cli(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.categories import Category
 from complaints.database import UTCDateTime, enum_column_type, utcnow
 from complaints.extensions import db
@@ -98,15 +99,16 @@ class Case(db.Model):
     )
 
 
-class CaseEvent(db.Model):
+class CaseEvent(HashChained, db.Model):
     """Append-only audit row per transition, hash-chained within its case."""
 
     __tablename__ = "case_events"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __chain_owner__ = "case_id"
+    __chain_extra__ = ("ground",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CaseState | None] = mapped_column(enum_column_type(CaseState, "from_state"))
     to_state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "to_state"))
@@ -115,8 +117,6 @@ class CaseEvent(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     ground: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship(back_populates="events")
 

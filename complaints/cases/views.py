@@ -21,7 +21,7 @@ from complaints.merchants.services import (
     enterprise_by_uscc,
     resolve_scan_token,
 )
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
 
 bp = Blueprint("cases", __name__)
@@ -60,7 +60,9 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
             form.outlet_code.data = outlets[0].code
             form.category.data = outlets[0].category.value
     elif form.is_submitted():
-        retried = _existing_submission(form.submission_key.data)
+        # A retry carrying photos is recognised before they are stored twice; without photos
+        # the filing's own INSERT recognises the submission key, saving a look-up.
+        retried = _has_uploads(form) and _existing_submission(form.submission_key.data)
         if retried:
             return retried
         upload_errors = _stage_uploads(form)
@@ -91,6 +93,10 @@ def _stage_uploads(form) -> list[str]:
         max_bytes=current_app.config["EVIDENCE_MAX_FILE_BYTES"],
         max_files=current_app.config["EVIDENCE_MAX_FILES"],
     )
+
+
+def _has_uploads(form) -> bool:
+    return any(upload.filename for upload in request.files.getlist(form.evidence.name))
 
 
 def services_key_ok(form) -> bool:
@@ -149,7 +155,7 @@ def _file(form, enterprise, outlet, source):
         # A double tap raced us to the same submission key: show the case the first one made.
         db.session.rollback()
         return _existing_submission(form.submission_key.data) or abort(409)
-    relay_after_commit()
+    after_commit()
     return redirect(url_for("cases.track", tracking_key=filed.tracking_key, new=1), code=303)
 
 

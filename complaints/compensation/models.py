@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.database import UTCDateTime, enum_column_type, utcnow
 from complaints.extensions import db
 from workflows.states import CompensationState, Role
@@ -246,15 +247,15 @@ class RecoveryOrder(db.Model):
     enterprise = relationship("Enterprise")
 
 
-class ClaimEvent(db.Model):
+class ClaimEvent(HashChained, db.Model):
     """Append-only audit row per claim transition, hash-chained within its claim."""
 
     __tablename__ = "claim_events"
     __table_args__ = (UniqueConstraint("claim_id", "seq", name="uq_claim_events_claim_seq"),)
+    __chain_owner__ = "claim_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CompensationState | None] = mapped_column(
         enum_column_type(CompensationState, "from_state")
@@ -266,7 +267,5 @@ class ClaimEvent(db.Model):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     claim: Mapped[Claim] = relationship(back_populates="events")

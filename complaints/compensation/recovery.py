@@ -30,10 +30,9 @@ from complaints.compensation.models import (
     TransactionKind,
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
-from complaints.credit import services as credit
+from complaints.events import RecoveryClosed, RecoveryOpened, RecoveryOverdue, publish
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
-from complaints.notices.services import announce
 from complaints.timers.services import current_calendar, current_policy
 from workflows.deadlines import add_time_limit
 from workflows.machine import TransitionRefused
@@ -60,7 +59,7 @@ def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
     )
     db.session.add(order)
     db.session.flush()
-    announce(claim.case, "recovery_due", amount_fen=claim.amount_fen, due_at=due.due)
+    publish(RecoveryOpened(claim=claim, due_at=due.due, now=now))
     return order
 
 
@@ -132,7 +131,7 @@ def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: s
         claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
     )
     _close_order(claim, RecoveryState.REPAID, now)
-    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=on_time)
+    publish(RecoveryClosed(claim=claim, on_time=on_time, now=now))
 
 
 def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
@@ -152,7 +151,7 @@ def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = "
     top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now)
     _close_order(claim, RecoveryState.DEDUCTED, now, deposit_top_up_due_at=top_up.due)
     # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at again.
-    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=False)
+    publish(RecoveryClosed(claim=claim, on_time=False, now=now))
 
 
 def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor, now: datetime):
@@ -226,7 +225,7 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
             db.session.execute(
                 update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
             )
-            credit.on_recovery_overdue(claim.enterprise_id, claim.case_id, now)
+            publish(RecoveryOverdue(claim=claim, now=now))
             db.session.commit()
             marked += 1
         except (ClaimConflict, TransitionRefused):

@@ -12,8 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from complaints.cases.models import Case, CaseEvent, CaseSource
-from complaints.database import utcnow
+from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
 from complaints.notices.events import (
     EMAIL,
@@ -25,7 +24,7 @@ from complaints.notices.events import (
     sends_for,
 )
 from complaints.notices.models import Audience, DeliveryStatus, Notification
-from complaints.notices.optouts import OPTED_OUT, insert_unless_exists, is_opted_out
+from complaints.notices.optouts import OPTED_OUT, insert_row_unless_exists, is_opted_out
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
 from complaints.presentation import legal_basis_label
@@ -149,12 +148,14 @@ def queue_notification(
         )
         if base_event(event_key) in NOT_RESENDABLE and secret_fragment:
             values.update(body=body.replace(secret_fragment, REDACTED), secret_fragment=None)
-    new_id = insert_unless_exists(Notification.__table__, values)
-    if new_id is None:
+    # Without autoflush: outbox rows pending in the session go out in one batch at the end.
+    with db.session.no_autoflush:
+        notification = insert_row_unless_exists(Notification, values)
+    if notification is None:
         return None
     if not opted_out:
-        add_outbox_message(DELIVER_JOB, new_id)
-    return db.session.get(Notification, new_id)
+        add_outbox_message(DELIVER_JOB, notification.id)
+    return notification
 
 
 def recipient_for(case: Case, audience: Audience, channel: str) -> Recipient | None:
@@ -193,6 +194,8 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
     if "due_at" not in facts:
         deadline = open_deadline_for(case.id)
         facts["due_at"] = deadline.due_at if deadline is not None else None
+    if "reason" in facts and "ground_basis" in facts:
+        return facts
     event = db.session.scalar(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.trigger == trigger)
@@ -213,11 +216,8 @@ def _ground_basis(ground: str | None) -> str | None:
 
 
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    """Called by filing: the receipt with the tracking link and, for complaints filed on our
-    own form, the phone code (the tourist is looking at the phone right now)."""
-    announce(case, "case_received", tracking_url=tracking_url)
-    if case.source in (CaseSource.QR, CaseSource.SEARCH):
-        # Imported here: verification queues its code through this module.
-        from complaints.verification.services import send_code_on_filing
-
-        send_code_on_filing(case, now=case.created_at or utcnow())
+    """The receipt with the tracking link (the CaseFiled subscriber)."""
+    # A new case has no deadline or decision yet: nothing to look up for the templates.
+    announce(
+        case, "case_received", tracking_url=tracking_url, due_at=None, reason="", ground_basis=None
+    )

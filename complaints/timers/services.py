@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
+from complaints import lookups
 from complaints.extensions import db
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from workflows.calendar import DeadlineResult, WorkingCalendar
@@ -23,7 +24,12 @@ def current_policy() -> Policy:
 
 
 def current_calendar() -> WorkingCalendar:
-    """Overrides are few and change rarely; read per call so an admin's edit applies at once."""
+    """Overrides are few and change rarely: cached, and an admin's edit empties the cache at
+    commit (complaints.lookups), so it applies at once."""
+    return lookups.value(("calendar",), _load_calendar)
+
+
+def _load_calendar() -> WorkingCalendar:
     overrides = {
         row.day: row.is_working_day for row in db.session.scalars(select(CalendarOverride))
     }
