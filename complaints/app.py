@@ -20,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     register_config(app, overrides)
+    register_proxies(app)
     register_extensions(app)
     register_models()
     register_subscribers()
@@ -40,6 +41,16 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client is the address they forwarded:
+    rate limits and sign-in throttles key on the tourist, not on the load balancer."""
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
 
 
 def _check_policies(app: Flask) -> None:

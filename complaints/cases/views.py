@@ -1,10 +1,12 @@
 """The tourist's complaint form and tracking page. Thin: parse, call a service, render."""
 
+import inspect
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
@@ -15,6 +17,7 @@ from complaints.cases.models import CaseSource, Remedy
 from complaints.cases.presenters import tracking_view
 from complaints.categories import Category
 from complaints.database import utcnow
+from complaints.errors import retry_time, too_many_requests
 from complaints.extensions import db, limiter
 from complaints.merchants.services import (
     ScanStatus,
@@ -31,8 +34,24 @@ def _complaint_rate_limit() -> str:
     return current_app.config["COMPLAINT_RATE_LIMIT"]
 
 
+def _complaint_was_filed(response) -> bool:
+    return bool(g.get("complaint_filed"))
+
+
+# One limit per client across every filing endpoint ("filing" scope), counting only complaints
+# actually filed: a language switch or a form sent back with errors costs nothing. At the
+# limit the form comes back as typed (complaints.errors re-renders it, see `limited_until`).
+filing_limit = limiter.shared_limit(
+    _complaint_rate_limit,
+    scope="filing",
+    methods=["POST"],
+    deduct_when=_complaint_was_filed,
+)
+FILING_ENDPOINTS = ("cases.complain_at_outlet", "cases.complain_about_enterprise")
+
+
 @bp.route("/s/<token>/complain", methods=["GET", "POST"])
-@limiter.limit(_complaint_rate_limit, methods=["POST"])
+@filing_limit
 def complain_at_outlet(token: str):
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
@@ -44,7 +63,7 @@ def complain_at_outlet(token: str):
 
 
 @bp.route("/m/<uscc>/complain", methods=["GET", "POST"])
-@limiter.limit(_complaint_rate_limit, methods=["POST"])
+@filing_limit
 def complain_about_enterprise(uscc: str):
     enterprise = enterprise_by_uscc(uscc) or abort(404)
     return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
@@ -67,7 +86,8 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         if not request.form.get("switch_lang"):  # a language switch only re-renders
             valid = form.validate()
             outlet = _chosen_outlet(form, outlets)
-            if valid and outlet is not False and not upload_errors:
+            at_limit = g.get("filing_limited_until") is not None
+            if valid and outlet is not False and not upload_errors and not at_limit:
                 return _file(form, enterprise, outlet, source)
         form.evidence.errors = list(form.evidence.errors) + upload_errors
         db.session.commit()  # keep the photos that were fine for the next attempt
@@ -76,9 +96,27 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         if services_key_ok(form)
         else []
     )
+    limited_until = g.get("filing_limited_until")
+    status = 429 if limited_until else (422 if form.errors else 200)
     return render_template(
-        "complaint_form.html", form=form, enterprise=enterprise, outlets=outlets, staged=staged
-    ), (422 if form.errors else 200)
+        "complaint_form.html",
+        form=form,
+        enterprise=enterprise,
+        outlets=outlets,
+        staged=staged,
+        limited_until=limited_until,
+    ), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def at_rate_limit(exc):
+    """At the filing limit the same form comes back, everything typed kept, saying when to
+    retry; nothing is filed (the undecorated view runs, so the limit is not checked again)."""
+    if request.endpoint not in FILING_ENDPOINTS:
+        return too_many_requests(exc)
+    g.filing_limited_until = retry_time()
+    view = inspect.unwrap(current_app.view_functions[request.endpoint])
+    return view(**(request.view_args or {}))
 
 
 def _stage_uploads(form) -> list[str]:
@@ -145,6 +183,7 @@ def _file(form, enterprise, outlet, source):
             now=utcnow(),
         )
         db.session.commit()
+        g.complaint_filed = True  # counted toward the per-client filing limit
     except IntegrityError:
         # A double tap raced us to the same submission key: show the case the first one made.
         db.session.rollback()
