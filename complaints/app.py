@@ -5,9 +5,11 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
+from complaints.input_guard import register_input_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     register_config(app, overrides)
     register_proxies(app)
+    register_input_guard(app)
     register_extensions(app)
     register_models()
     register_subscribers()
@@ -83,9 +86,13 @@ def register_extensions(app: Flask) -> None:
 
 def _chosen_language() -> str | None:
     """?lang= on links; switch_lang on forms, so switching language never loses typed input."""
-    return request.args.get("lang") or (
-        request.form.get("switch_lang") if request.method == "POST" else None
-    )
+    chosen = request.args.get("lang")
+    if chosen or request.method != "POST":
+        return chosen
+    try:
+        return request.form.get("switch_lang")
+    except RequestEntityTooLarge:  # the 413 page is being rendered: the body stays unread
+        return None
 
 
 def _select_locale() -> str:

@@ -6,8 +6,10 @@ from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from complaints.extensions import db, limiter
 from complaints.presentation import local_time
 
 
@@ -25,8 +27,6 @@ def _render(status: int, title: str, message: str):
 
 def retry_time() -> datetime | None:
     """When the breached limit lets the client in again (UTC), if the limiter knows."""
-    from complaints.extensions import limiter
-
     current = limiter.current_limit
     try:
         reset_at = current.reset_at if current else None
@@ -51,6 +51,20 @@ def too_many_requests(exc: RateLimitExceeded):
 
 def register_error_pages(app) -> None:
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+    @app.errorhandler(DataError)
+    def value_the_database_refused(exc):
+        # The last net under the input guard (complaints/input_guard.py): a value too long,
+        # too large or malformed for its column is the sender's mistake, not a server error.
+        db.session.rollback()
+        return _render(
+            400,
+            _("A value could not be stored"),
+            _(
+                "One of the values sent is too long, too large or malformed. Nothing was saved: "
+                "go back, check the fields and send again."
+            ),
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -17,7 +17,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    StopValidation,
+    ValidationError,
+)
 
 from complaints.cases.models import Remedy
 from complaints.categories import Category
@@ -98,6 +104,8 @@ class ComplaintForm(FlaskForm):
     )
     occurred_on = DateField(
         _l("When did it happen"),
+        # Year first only: 04/12/2026 is April in one country and December in another.
+        format=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"],
         validators=[InputRequired(_l("Enter the date it happened."))],
     )
     amount_paid = MoneyField(_l("Amount paid (CNY)"))
@@ -126,6 +134,9 @@ class ComplaintForm(FlaskForm):
             raise ValidationError(_l("This form is damaged; reload the page."))
 
     def validate_occurred_on(self, field):
+        if field.data is None:  # typed, but not a date we can read
+            field.errors[:] = []
+            raise StopValidation(_l("Enter the date as year-month-day, for example 2026-12-03."))
         today = local_today()
         if field.data > today + timedelta(days=1):
             raise ValidationError(_l("The date cannot be in the future."))
