@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
+from complaints.accounts.permissions import may_print_outlet_codes
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
@@ -100,7 +101,14 @@ def enterprise_page(uscc: str):
 
 
 def _outlet_or_404(code: str):
-    return outlet_by_code(code) or abort(404)
+    """The outlet, for its own staff and regulators only: anyone else signs in first, and a
+    signed-in stranger gets the same 404 as for an outlet that does not exist."""
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    outlet = outlet_by_code(code)
+    if outlet is None or not may_print_outlet_codes(current_user, outlet.enterprise_id):
+        abort(404)
+    return outlet
 
 
 @bp.get("/outlets/<code>/qr.png")
