@@ -5,6 +5,7 @@ import pytest
 
 from tests.app.helpers import outlet_named
 from tests.app.test_console_support import sign_in
+from tests.app.test_portal_support import sign_in as portal_sign_in
 
 CODE_PATHS = ("qr.png", "qr.svg", "qr-print.png?mm=40", "poster?size=a6")
 
@@ -65,3 +66,33 @@ def test_a_serious_entry_is_repaired_only_by_two_people(app, seeded, monkeypatch
     assert application.state is RepairState.GRANTED
     db.session.commit()
     app.extensions.pop("anxin_credit_policy", None)  # the next test gets the defaults again
+
+
+def test_the_owner_removes_a_colleague_whose_sessions_end_at_once(app, client, seeded, capsys):
+    import re
+
+    from tests.app_fixtures import hidden_fields
+
+    owner = app.test_client()
+    sign_in(owner, "owner.ahhai@anxin.demo")
+    token = hidden_fields(owner.get("/merchant/staff").text)["csrf_token"]
+    owner.post(
+        "/merchant/staff", data={"csrf_token": token, "email": "cook@example.com", "name": "Wu"}
+    )
+    link = re.search(r"http://anxin\.test(/merchant/invite/\S+)", capsys.readouterr().out).group(1)
+    cook = app.test_client()
+    form = hidden_fields(cook.get(link).text)
+    password = "a-long-kitchen-password"
+    cook.post(link, data={**form, "password": password, "confirm": password})
+    portal_sign_in(cook, "cook@example.com", password)
+    assert cook.get("/merchant/").status_code == 200
+    page = owner.get("/merchant/staff?lang=en").text
+    remove = re.search(r'action="(/merchant/staff/\d+/remove)"', page).group(1)
+    stranger = app.test_client()
+    sign_in(stranger, "owner.jewellery@anxin.demo")
+    other_token = hidden_fields(stranger.get("/merchant/staff").text)["csrf_token"]
+    assert stranger.post(remove, data={"csrf_token": other_token}).status_code == 303
+    assert cook.get("/merchant/").status_code == 200  # another merchant cannot remove them
+    assert owner.post(remove, data={"csrf_token": token}).status_code == 303
+    assert cook.get("/merchant/").status_code == 302  # signed out at once
+    assert "disabled" in owner.get("/merchant/staff?lang=en").text
