@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_security(app)
     return app
 
 
@@ -44,6 +45,14 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def register_security(app: Flask) -> None:
+    from complaints.redaction import install_log_redaction
+    from complaints.security_headers import register_security_headers
+
+    register_security_headers(app)
+    install_log_redaction()
 
 
 def register_proxies(app: Flask) -> None:
