@@ -96,3 +96,19 @@ def test_the_owner_removes_a_colleague_whose_sessions_end_at_once(app, client, s
     assert owner.post(remove, data={"csrf_token": token}).status_code == 303
     assert cook.get("/merchant/").status_code == 302  # signed out at once
     assert "disabled" in owner.get("/merchant/staff?lang=en").text
+
+
+def test_the_merchant_sees_the_tourists_name_only_with_consent(client, seeded):
+    from complaints.database import utcnow
+    from complaints.extensions import db
+    from tests.app.test_portal_support import merchant_case
+
+    case, _key = merchant_case(utcnow(), phone="+8613812345678")
+    portal_sign_in(client, "owner.ahhai@anxin.demo")
+    page = client.get(f"/merchant/cases/{case.number}?lang=en").text
+    assert case.tourist_name not in page
+    assert 'id="tourist-name">Withheld by the tourist' in page
+    case.contact_consent = True
+    db.session.commit()
+    page = client.get(f"/merchant/cases/{case.number}?lang=en").text
+    assert f'id="tourist-name">{case.tourist_name}' in page
