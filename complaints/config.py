@@ -90,6 +90,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "VERIFY_SEND_WINDOW_MINUTES": _int(environ, "VERIFY_SEND_WINDOW_MINUTES", 15),
         "VERIFY_SEND_RATE_LIMIT": environ.get("VERIFY_SEND_RATE_LIMIT", "5 per 15 minutes"),
         "VERIFY_CHECK_RATE_LIMIT": environ.get("VERIFY_CHECK_RATE_LIMIT", "30 per 15 minutes"),
+        # SMS pumping: texts to one tourist number per hour (filings included), and the
+        # calling codes tourists' numbers may have (empty: any; premium, shared-cost and other
+        # non-mobile numbers are always refused).
+        "SMS_PER_NUMBER_PER_HOUR": _int(environ, "SMS_PER_NUMBER_PER_HOUR", 10),
+        "SMS_ALLOWED_COUNTRY_CODES": _country_codes(environ),
         "SMS_BACKEND": environ.get("SMS_BACKEND", "console_sms"),
         "EMAIL_BACKEND": environ.get("EMAIL_BACKEND", "console_email"),
         "NOTIFICATION_SETTINGS": {
@@ -152,6 +157,16 @@ def _trusted_proxies(environ) -> int:
     if count < 0:
         raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {count}")
     return count
+
+
+def _country_codes(environ) -> frozenset[int]:
+    raw = environ.get("SMS_ALLOWED_COUNTRY_CODES", "")
+    codes = [part.strip().lstrip("+") for part in raw.split(",") if part.strip()]
+    if not all(code.isdigit() and len(code) <= 3 for code in codes):
+        raise ConfigError(
+            f"SMS_ALLOWED_COUNTRY_CODES must be calling codes like 86,852,44 (got {raw!r})"
+        )
+    return frozenset(int(code) for code in codes)
 
 
 def _json(environ, name: str) -> dict:

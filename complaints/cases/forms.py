@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -84,7 +85,30 @@ def to_e164(raw: str | None) -> str:
         raise ValidationError(
             _l("This is not a valid phone number; add the country code if it is not Chinese.")
         )
+    _check_sms_policy(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+TEXTABLE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def _check_sms_policy(number) -> None:
+    """SMS pumping (issue 11.8): we text only mobile numbers (never premium-rate, shared-cost
+    or other paid ranges), of the calling codes the deployment allows."""
+    if phonenumbers.number_type(number) not in TEXTABLE_TYPES:
+        raise ValidationError(
+            _l("Enter a mobile number: we send your case link and code by text message.")
+        )
+    allowed = current_app.config.get("SMS_ALLOWED_COUNTRY_CODES") or frozenset()
+    if allowed and number.country_code not in allowed:
+        raise ValidationError(
+            _l(
+                "We cannot send text messages to +%(code)d numbers. Enter a Chinese mobile number or one from another country we serve.",
+                code=number.country_code,
+            )
+        )
 
 
 class ComplaintForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""hardening: session generations, sign-in throttles per client, two-person repairs
+"""hardening: session generations, sign-in throttles per client, two-person repairs,
+per-number SMS budget index
 
 Revision ID: hardening_01
 Revises: dfa128e11d9c
@@ -52,7 +53,16 @@ def upgrade():
         batch_op.add_column(sa.Column("first_approval_reason", sa.Text(), nullable=True))
 
 
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notifications_recipient_created", ["recipient", "created_at"], unique=False
+        )
+
+
 def downgrade():
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_recipient_created")
+
     with op.batch_alter_table("credit_repair_applications", schema=None) as batch_op:
         batch_op.drop_column("first_approval_reason")
         batch_op.drop_column("first_approved_at")

@@ -59,3 +59,11 @@ def test_limits_key_on_the_forwarded_client_only_behind_trusted_proxies(app, see
     with variant_app(app, tmp_path, TRUSTED_PROXIES=0, **settings) as direct:
         # Without the setting a client cannot pick its own address with the header.
         assert statuses(direct, tourists)[-1] == 429
+
+
+def test_sms_country_policy_is_parsed_and_checked(tmp_path):
+    config = load_config(str(tmp_path), {"SMS_ALLOWED_COUNTRY_CODES": "86, +852,44"})
+    assert config["SMS_ALLOWED_COUNTRY_CODES"] == frozenset({86, 852, 44})
+    assert load_config(str(tmp_path), {})["SMS_ALLOWED_COUNTRY_CODES"] == frozenset()
+    with pytest.raises(ConfigError, match="SMS_ALLOWED_COUNTRY_CODES"):
+        load_config(str(tmp_path), {"SMS_ALLOWED_COUNTRY_CODES": "China"})
