@@ -69,9 +69,14 @@ def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
+    from complaints.privacy.services import RetentionPolicy
     from workflows.policy import Policy
 
-    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+    for name, policy_class in (
+        ("WORKFLOW_POLICY", Policy),
+        ("CREDIT_POLICY", CreditPolicy),
+        ("RETENTION_POLICY", RetentionPolicy),
+    ):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
         except ValueError as exc:
@@ -136,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
+    from complaints.privacy.views import bp as privacy_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -146,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_login(app: Flask) -> None:

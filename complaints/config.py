@@ -80,6 +80,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         # (workflows.policy.Policy, complaints.credit.policy.CreditPolicy); checked at start.
         "WORKFLOW_POLICY": _json(environ, "WORKFLOW_POLICY"),
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
+        # Days and hours personal data is kept (complaints/privacy/services.py, README).
+        "RETENTION_POLICY": _json(environ, "RETENTION_POLICY"),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),

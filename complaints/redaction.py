@@ -1,5 +1,6 @@
-"""Secrets kept out of access logs: tracking keys, invitation and unlock tokens are the
-credentials of those pages, and a log line is read by more people than the database.
+"""Secrets and personal data kept out of logs: tracking keys, invitation and unlock tokens are
+the credentials of those pages, and a log line is read by more people than the database;
+tourists' phone numbers are masked wherever a provider's error message repeats them.
 
 `RedactingFilter` serves the development server's `werkzeug` logger; gunicorn takes
 `--logger-class complaints.redaction.RedactingGunicornLogger` (README, production).
@@ -10,10 +11,13 @@ import re
 
 SECRET_PATHS = re.compile(r"(/t/|/merchant/invite/|/login/unlock/)[^/?\s\"]+")
 REPLACEMENT = r"\1[redacted]"
+# Phone numbers in provider errors ("The 'To' number +4479... is not valid"): kept to the
+# first two digits (the country) and last three, enough to match a complaint from the tourist, no more.
+PHONE_NUMBERS = re.compile(r"\+(\d{2})\d{4,11}(\d{3})\b")
 
 
 def redact(text: str) -> str:
-    return SECRET_PATHS.sub(REPLACEMENT, text)
+    return PHONE_NUMBERS.sub(r"+\1****\2", SECRET_PATHS.sub(REPLACEMENT, text))
 
 
 class RedactingFilter(logging.Filter):
@@ -26,9 +30,11 @@ class RedactingFilter(logging.Filter):
 
 
 def install_log_redaction() -> None:
-    werkzeug_log = logging.getLogger("werkzeug")
-    if not any(isinstance(f, RedactingFilter) for f in werkzeug_log.filters):
-        werkzeug_log.addFilter(RedactingFilter())
+    """On the werkzeug logger (access lines) and on the root handlers, which every module's
+    records pass through: secrets and full phone numbers never reach a log file."""
+    for target in (logging.getLogger("werkzeug"), *logging.getLogger().handlers):
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())
 
 
 try:  # gunicorn is a production dependency; the class exists wherever it is installed

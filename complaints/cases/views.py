@@ -26,6 +26,7 @@ from complaints.merchants.services import (
 )
 from complaints.outbox.services import relay_after_commit
 from complaints.presentation import yuan_to_fen
+from complaints.privacy.services import current_policy as current_retention
 
 bp = Blueprint("cases", __name__)
 
@@ -201,4 +202,5 @@ def track(tracking_key: str):
         just_filed=request.args.get("new") == "1",
         tracking_url=current_app.config["PUBLIC_BASE_URL"]
         + url_for("cases.track", tracking_key=tracking_key),
+        retention_days=current_retention().ended_case_days,
     )

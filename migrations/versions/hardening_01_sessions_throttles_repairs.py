@@ -1,5 +1,5 @@
 """hardening: session generations, sign-in throttles per client, two-person repairs,
-per-number SMS budget index
+per-number SMS budget index, personal data retention
 
 Revision ID: hardening_01
 Revises: dfa128e11d9c
@@ -58,8 +58,32 @@ def upgrade():
             "ix_notifications_recipient_created", ["recipient", "created_at"], unique=False
         )
 
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "personal_data_purged_at",
+                complaints.database.UTCDateTime(timezone=True),
+                nullable=True,
+            )
+        )
+        batch_op.create_index(
+            "ix_cases_retention_due",
+            ["state", "state_entered_at"],
+            unique=False,
+            postgresql_where=sa.text("personal_data_purged_at IS NULL"),
+            sqlite_where=sa.text("personal_data_purged_at IS NULL"),
+        )
+
 
 def downgrade():
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_cases_retention_due",
+            postgresql_where=sa.text("personal_data_purged_at IS NULL"),
+            sqlite_where=sa.text("personal_data_purged_at IS NULL"),
+        )
+        batch_op.drop_column("personal_data_purged_at")
+
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_recipient_created")
 

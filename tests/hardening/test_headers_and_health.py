@@ -84,3 +84,13 @@ def test_readyz_reports_redis_down_with_503(app, tmp_path):
     assert response.status_code == 503
     assert response.json["database"] == "ok"
     assert response.json["redis"] == "ConnectionError"
+
+
+def test_phone_numbers_are_masked_in_log_lines():
+    message = "Twilio 21211: The 'To' number +447911123456 is not a valid phone number"
+    record = logging.LogRecord(
+        "complaints.notices.jobs", logging.WARNING, "", 0, "%s", (message,), None
+    )
+    RedactingFilter().filter(record)
+    assert "+447911123456" not in record.getMessage()
+    assert "+44****456" in record.getMessage()
