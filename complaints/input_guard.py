@@ -10,8 +10,9 @@ nothing: Werkzeug decodes it with replacement characters, which PostgreSQL store
 
 import re
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
@@ -58,12 +59,50 @@ def refuse_hostile_input() -> None:
                 )
             )
     if request.method in ("POST", "PUT", "PATCH") and not _body_too_large():
-        for name, value in request.form.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                _refuse(_field_name(name))
+        _check_form()
         for name, upload in request.files.items(multi=True):
             if "\x00" in name or "\x00" in (upload.filename or ""):
                 _refuse(_field_name(name))
+
+
+def keeps_typed_input(view):
+    """Mark a form view that shows its form again with what was typed (the complaint form):
+    a NUL byte there is removed and the field flagged (`flag_removed_characters`) instead of
+    a 400 that would send the tourist back to an empty form."""
+    view.keeps_typed_input = True
+    return view
+
+
+def _check_form() -> None:
+    tainted = [name for name, value in request.form.items(multi=True) if "\x00" in name + value]
+    if not tainted:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "keeps_typed_input", False):
+        _refuse(_field_name(tainted[0]))
+    cleaned = [
+        (name.replace("\x00", ""), value.replace("\x00", ""))
+        for name, value in request.form.items(multi=True)
+    ]
+    request.form = ImmutableMultiDict(cleaned)
+    g.characters_removed_from = {name.replace("\x00", "") for name in tainted}
+
+
+def flag_removed_characters(form) -> bool:
+    """Put an error on each field of `form` a NUL byte was removed from; True if any."""
+    flagged = False
+    for name in g.get("characters_removed_from", ()):
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [
+                *field.errors,
+                _(
+                    "This field contained a character that cannot be stored (a NUL byte). It "
+                    "was removed: check the text and send again."
+                ),
+            ]
+            flagged = True
+    return flagged
 
 
 def _body_too_large() -> bool:

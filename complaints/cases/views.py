@@ -19,6 +19,7 @@ from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.errors import retry_time, too_many_requests
 from complaints.extensions import db, limiter
+from complaints.input_guard import flag_removed_characters, keeps_typed_input
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -53,6 +54,7 @@ FILING_ENDPOINTS = ("cases.complain_at_outlet", "cases.complain_about_enterprise
 
 @bp.route("/s/<token>/complain", methods=["GET", "POST"])
 @filing_limit
+@keeps_typed_input
 def complain_at_outlet(token: str):
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
@@ -65,6 +67,7 @@ def complain_at_outlet(token: str):
 
 @bp.route("/m/<uscc>/complain", methods=["GET", "POST"])
 @filing_limit
+@keeps_typed_input
 def complain_about_enterprise(uscc: str):
     enterprise = enterprise_by_uscc(uscc) or abort(404)
     return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
@@ -86,6 +89,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         upload_errors = _stage_uploads(form)
         if not request.form.get("switch_lang"):  # a language switch only re-renders
             valid = form.validate()
+            valid = not flag_removed_characters(form) and valid
             outlet = _chosen_outlet(form, outlets)
             at_limit = g.get("filing_limited_until") is not None
             if valid and outlet is not False and not upload_errors and not at_limit:

@@ -184,9 +184,17 @@ def test_hostile_input_is_a_clear_4xx_naming_the_field(client, seeded):
     token = token_for(outlet_named("Ah Hai"))
     typed = "The waiter charged twice for one dish.\x00"
     data = complaint_form_data(client, token, description=typed)
-    refused = client.post(f"/s/{token}/complain?lang=en", data=data)
+    kept = client.post(f"/s/{token}/complain?lang=en", data=data)
+    assert kept.status_code == 422  # the form again, as typed but for the NUL, field named
+    assert error_for(kept.text, "description") == [
+        "This field contained a character that cannot be stored (a NUL byte). It was removed: "
+        "check the text and send again."
+    ]
+    assert "The waiter charged twice for one dish.</textarea>" in kept.text
+    # Elsewhere a 400 naming the field.
+    refused = client.post("/login?lang=en", data={"email": "a\x00@b.c", "password": "x"})
     assert refused.status_code == 400
-    assert "“description” contains a character that cannot be stored" in refused.text
+    assert "“email” contains a character that cannot be stored" in refused.text
     # An unreadable date keeps everything typed and says which field and how to write it.
     data = complaint_form_data(client, token, occurred_on="04/12/2026")
     page = client.post(f"/s/{token}/complain?lang=en", data=data)
