@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,7 +18,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    StopValidation,
+    ValidationError,
+)
 
 from complaints.cases.models import Remedy
 from complaints.categories import Category
@@ -78,7 +85,30 @@ def to_e164(raw: str | None) -> str:
         raise ValidationError(
             _l("This is not a valid phone number; add the country code if it is not Chinese.")
         )
+    _check_sms_policy(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+TEXTABLE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def _check_sms_policy(number) -> None:
+    """SMS pumping (issue 11.8): we text only mobile numbers (never premium-rate, shared-cost
+    or other paid ranges), of the calling codes the deployment allows."""
+    if phonenumbers.number_type(number) not in TEXTABLE_TYPES:
+        raise ValidationError(
+            _l("Enter a mobile number: we send your case link and code by text message.")
+        )
+    allowed = current_app.config.get("SMS_ALLOWED_COUNTRY_CODES") or frozenset()
+    if allowed and number.country_code not in allowed:
+        raise ValidationError(
+            _l(
+                "We cannot send text messages to +%(code)d numbers. Enter a Chinese mobile number or one from another country we serve.",
+                code=number.country_code,
+            )
+        )
 
 
 class ComplaintForm(FlaskForm):
@@ -98,6 +128,8 @@ class ComplaintForm(FlaskForm):
     )
     occurred_on = DateField(
         _l("When did it happen"),
+        # Year first only: 04/12/2026 is April in one country and December in another.
+        format=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"],
         validators=[InputRequired(_l("Enter the date it happened."))],
     )
     amount_paid = MoneyField(_l("Amount paid (CNY)"))
@@ -126,6 +158,9 @@ class ComplaintForm(FlaskForm):
             raise ValidationError(_l("This form is damaged; reload the page."))
 
     def validate_occurred_on(self, field):
+        if field.data is None:  # typed, but not a date we can read
+            field.errors[:] = []
+            raise StopValidation(_l("Enter the date as year-month-day, for example 2026-12-03."))
         today = local_today()
         if field.data > today + timedelta(days=1):
             raise ValidationError(_l("The date cannot be in the future."))

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,14 @@ class Case(db.Model):
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
         # The console queue: an agency's cases by state, in id order for its keyset cursor.
         Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
+        # The retention sweep: only cases whose personal data is still there.
+        Index(
+            "ix_cases_retention_due",
+            "state",
+            "state_entered_at",
+            postgresql_where=text("personal_data_purged_at IS NULL"),
+            sqlite_where=text("personal_data_purged_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +85,8 @@ class Case(db.Model):
     submission_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Retention (complaints.privacy): the tourist's name, number, photos and messages removed.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Workflow facts that live between transitions (see workflows.machine.CaseFacts).
     offer_pending: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,10 +1,12 @@
 """The tourist's complaint form and tracking page. Thin: parse, call a service, render."""
 
+import inspect
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
@@ -15,7 +17,9 @@ from complaints.cases.models import CaseSource, Remedy
 from complaints.cases.presenters import tracking_view
 from complaints.categories import Category
 from complaints.database import utcnow
+from complaints.errors import retry_time, too_many_requests
 from complaints.extensions import db, limiter
+from complaints.input_guard import flag_removed_characters, keeps_typed_input
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -23,6 +27,7 @@ from complaints.merchants.services import (
 )
 from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
+from complaints.privacy.services import current_policy as current_retention
 
 bp = Blueprint("cases", __name__)
 
@@ -31,8 +36,25 @@ def _complaint_rate_limit() -> str:
     return current_app.config["COMPLAINT_RATE_LIMIT"]
 
 
+def _complaint_was_filed(response) -> bool:
+    return bool(g.get("complaint_filed"))
+
+
+# One limit per client across every filing endpoint ("filing" scope), counting only complaints
+# actually filed: a language switch or a form sent back with errors costs nothing. At the
+# limit the form comes back as typed (complaints.errors re-renders it, see `limited_until`).
+filing_limit = limiter.shared_limit(
+    _complaint_rate_limit,
+    scope="filing",
+    methods=["POST"],
+    deduct_when=_complaint_was_filed,
+)
+FILING_ENDPOINTS = ("cases.complain_at_outlet", "cases.complain_about_enterprise")
+
+
 @bp.route("/s/<token>/complain", methods=["GET", "POST"])
-@limiter.limit(_complaint_rate_limit, methods=["POST"])
+@filing_limit
+@keeps_typed_input
 def complain_at_outlet(token: str):
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
@@ -44,7 +66,8 @@ def complain_at_outlet(token: str):
 
 
 @bp.route("/m/<uscc>/complain", methods=["GET", "POST"])
-@limiter.limit(_complaint_rate_limit, methods=["POST"])
+@filing_limit
+@keeps_typed_input
 def complain_about_enterprise(uscc: str):
     enterprise = enterprise_by_uscc(uscc) or abort(404)
     return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
@@ -68,8 +91,10 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         upload_errors = _stage_uploads(form)
         if not request.form.get("switch_lang"):  # a language switch only re-renders
             valid = form.validate()
+            valid = not flag_removed_characters(form) and valid
             outlet = _chosen_outlet(form, outlets)
-            if valid and outlet is not False and not upload_errors:
+            at_limit = g.get("filing_limited_until") is not None
+            if valid and outlet is not False and not upload_errors and not at_limit:
                 return _file(form, enterprise, outlet, source)
         form.evidence.errors = list(form.evidence.errors) + upload_errors
         db.session.commit()  # keep the photos that were fine for the next attempt
@@ -78,9 +103,27 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         if services_key_ok(form)
         else []
     )
+    limited_until = g.get("filing_limited_until")
+    status = 429 if limited_until else (422 if form.errors else 200)
     return render_template(
-        "complaint_form.html", form=form, enterprise=enterprise, outlets=outlets, staged=staged
-    ), (422 if form.errors else 200)
+        "complaint_form.html",
+        form=form,
+        enterprise=enterprise,
+        outlets=outlets,
+        staged=staged,
+        limited_until=limited_until,
+    ), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def at_rate_limit(exc):
+    """At the filing limit the same form comes back, everything typed kept, saying when to
+    retry; nothing is filed (the undecorated view runs, so the limit is not checked again)."""
+    if request.endpoint not in FILING_ENDPOINTS:
+        return too_many_requests(exc)
+    g.filing_limited_until = retry_time()
+    view = inspect.unwrap(current_app.view_functions[request.endpoint])
+    return view(**(request.view_args or {}))
 
 
 def _stage_uploads(form) -> list[str]:
@@ -151,6 +194,7 @@ def _file(form, enterprise, outlet, source):
             now=utcnow(),
         )
         db.session.commit()
+        g.complaint_filed = True  # counted toward the per-client filing limit
     except IntegrityError:
         # A double tap raced us to the same submission key: show the case the first one made.
         db.session.rollback()
@@ -168,4 +212,5 @@ def track(tracking_key: str):
         just_filed=request.args.get("new") == "1",
         tracking_url=current_app.config["PUBLIC_BASE_URL"]
         + url_for("cases.track", tracking_key=tracking_key),
+        retention_days=current_retention().ended_case_days,
     )

@@ -72,6 +72,7 @@ def _render_case(case: Case, *, failed=None, refusal=None, status=200, **forms_s
         "portal/case.html",
         case=case,
         phone=presenters.tourist_phone_for_merchant(case),
+        tourist_name=presenters.tourist_name_for_merchant(case),
         deadline=deadline_view(open_deadline_for(case.id), now),
         time_left=presenters.time_left(_left(case, now)),
         timeline=presenters.merchant_timeline(case),

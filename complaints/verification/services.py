@@ -64,29 +64,38 @@ def _twilio_verify():
     return TwilioVerify(current_app.config["NOTIFICATION_SETTINGS"])
 
 
-def send_code_on_filing(case: Case, *, now: datetime) -> None:
-    """Filing on our own form always sends the first code (the tourist is looking at the phone
-    right now): the form has its own per-IP limit, and a tourist filing twice must not be left
-    without a code for the second case. Complaints that arrive by machine wait for a request."""
-    if case.source in (CaseSource.QR, CaseSource.SEARCH):
-        _issue(case, now)
+def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
+    """Filing on our own form sends the first code (the tourist is looking at the phone right
+    now), within the same per-number window as "send a new code" (issue 11.8: filings were a
+    way round it); past it the tracking page offers a new code once the window has room again.
+    Complaints that arrive by machine wait for a request."""
+    if case.source not in (CaseSource.QR, CaseSource.SEARCH):
+        return None
+    if _window_spent(case.tourist_phone, now):
+        return SendResult.RATE_LIMITED
+    _issue(case, now)
+    return SendResult.SENT
 
 
 def send_new_code(case: Case, *, now: datetime) -> SendResult:
     """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
     if case.phone_verified_at is not None:
         return SendResult.ALREADY_VERIFIED
-    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
-    sent_recently = db.session.scalar(
-        select(func.count(PhoneVerification.id)).where(
-            PhoneVerification.phone == case.tourist_phone,
-            PhoneVerification.sent_at > now - window,
-        )
-    )
-    if sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]:
+    if _window_spent(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
+
+
+def _window_spent(phone: str, now: datetime) -> bool:
+    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+    sent_recently = db.session.scalar(
+        select(func.count(PhoneVerification.id)).where(
+            PhoneVerification.phone == phone,
+            PhoneVerification.sent_at > now - window,
+        )
+    )
+    return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
 
 
 def _issue(case: Case, now: datetime) -> PhoneVerification:
