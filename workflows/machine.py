@@ -48,6 +48,12 @@ class Transition:
     ground_type: type[StrEnum] | None = None  # set: a ground of this enum is required
     starts_deadline: DeadlineKind | None = None
     sets: tuple[tuple[str, bool], ...] = ()  # facts that hold after this transition
+    # Grounds that may be cited only while a fact holds, e.g. "time limit reached" only once
+    # the limit has passed: ((ground value, Guard), ...).
+    ground_guards: tuple[tuple[str, Guard], ...] = ()
+    # The deadline running in the source state keeps running in the target state (a declined
+    # case closed early keeps the tourist's appeal window).
+    carries_deadline: bool = False
 
     @property
     def ground_required(self) -> bool:
@@ -60,6 +66,13 @@ class Transition:
     @property
     def guard_names(self) -> tuple[str, ...]:
         return tuple(guard.name for guard in self.guards)
+
+    def grounds_allowed(self, facts: Facts) -> list[StrEnum]:
+        """The grounds this transition may cite now, in enum order (empty if it takes none)."""
+        if self.ground_type is None:
+            return []
+        blocked = {value for value, guard in self.ground_guards if not guard.holds(facts)}
+        return [ground for ground in self.ground_type if ground.value not in blocked]
 
     def resulting_state(self, source: StrEnum) -> StrEnum:
         return source if self.target is None else self.target
@@ -160,7 +173,8 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     # The merchant's turn.
     row("merchant_refund", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.MERCHANT]),
     # An offer restarts the clock: the tourist gets the same time to answer it that the
-    # merchant had, so a late offer cannot leave the tourist minutes to decide.
+    # merchant had, so a late offer cannot leave the tourist minutes to decide. The state's
+    # ceiling (STAGE_CEILINGS) still ends the stage: offers cannot hold a case forever.
     row("merchant_offer", [S.MERCHANT_RESPONSE], None, [Role.MERCHANT],
         sets=(("offer_pending", True),), starts_deadline=DeadlineKind.MERCHANT_RESPONSE),
     row("tourist_accept_offer", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.TOURIST],
@@ -194,8 +208,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     row("resume_after_appraisal", [S.MEDIATION], None, [Role.HANDLER],
         guards=(Guard("appraisal_paused"),), sets=(("appraisal_paused", False),)),
     row("record_agreement", [S.MEDIATION], S.RESOLVED, [Role.HANDLER]),
+    # Art. 21(5) "time limit reached" only once the mediation limit has actually passed.
     row("terminate", [S.MEDIATION], S.TERMINATED, REGULATORS,
-        ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE),
+        ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE,
+        ground_guards=((TerminationGround.TIME_LIMIT_REACHED.value, Guard("deadline_passed")),)),
     # A late regulator is reported to the supervisor once per state. Terminated is included
     # because the parties must still be told within the termination-notice limit (Art. 21).
     row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION, S.TERMINATED], None, [Role.SYSTEM],
@@ -206,9 +222,9 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     # their timelines, and the surviving case records what it absorbed.
     row("merge_into", OPEN_STATES, S.CLOSED, REGULATORS, reason_required=True),
     row("absorb_duplicate", OPEN_STATES, None, REGULATORS, reason_required=True),
-    # The appeal window of a declined case runs from the decline, so closing it must not
-    # restart the window; other outcomes start theirs when the case is closed.
-    row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM]),
+    # The appeal window of a declined case runs from the decline, so closing it neither
+    # restarts nor ends the window; other outcomes start theirs when the case is closed.
+    row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM], carries_deadline=True),
     row("close", [S.RESOLVED, S.TERMINATED, S.WITHDRAWN], S.CLOSED, [*REGULATORS, Role.SYSTEM],
         starts_deadline=DeadlineKind.APPEAL_WINDOW),
     row("reopen", [S.CLOSED, S.DECLINED], S.REGULATOR_REVIEW, [Role.TOURIST, *REGULATORS],
@@ -216,6 +232,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
 )
 # fmt: on
+
+# A state whose whole stay is capped, counted from entering it: every deadline started in it
+# (including restarts by self-transitions) ends by then at the latest.
+STAGE_CEILINGS: dict[StrEnum, DeadlineKind] = {S.MERCHANT_RESPONSE: DeadlineKind.MERCHANT_STAGE}
 
 
 def allowed_triggers(
@@ -263,6 +283,12 @@ def check(
     if transition.reason_required and not (reason and reason.strip()):
         raise refuse(RefusalCode.REASON_REQUIRED, "a reason is required.")
     _check_ground(transition, ground, refuse)
+    for value, guard in transition.ground_guards:
+        if ground is not None and str(ground) == value and not guard.holds(facts):
+            raise refuse(
+                RefusalCode.GUARD_FAILED,
+                f"ground {value!r} needs condition {guard.name}, which does not hold.",
+            )
     return transition
 
 
@@ -300,7 +326,11 @@ def validate_table(table: tuple[Transition, ...], facts_type: type) -> None:
             if (t.trigger, source) in seen:
                 raise ValueError(f"two rows for trigger {t.trigger!r} in state {source!r}")
             seen.add((t.trigger, source))
-        unknown = {g.fact for g in t.guards} | {name for name, _ in t.sets}
+        unknown = (
+            {g.fact for g in t.guards}
+            | {name for name, _ in t.sets}
+            | {g.fact for _, g in t.ground_guards}
+        )
         if unknown - fact_names:
             raise ValueError(f"{t.trigger!r} names unknown facts {sorted(unknown - fact_names)}")
         if not t.roles or not t.sources:
@@ -319,6 +349,7 @@ validate_table(CASE_TRANSITIONS, CaseFacts)
 
 __all__ = [
     "CASE_TRANSITIONS",
+    "STAGE_CEILINGS",
     "CaseFacts",
     "Facts",
     "Guard",

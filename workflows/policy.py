@@ -82,8 +82,14 @@ class Policy:
     """Time limits and reminder lead times. Limit fields are named after `DeadlineKind`s."""
 
     # Hainan tourism enterprise complaint guide (2025, trial): the enterprise handles a
-    # complaint within 24 h. Allowed up to MERCHANT_RESPONSE_CEILING.
+    # complaint within 24 h. Allowed up to the merchant stage's ceiling.
     merchant_response: TimeLimit = TimeLimit(24, LimitUnit.HOURS)
+    # 12315 ODR: the merchant stage ends 10 working days after routing, whatever happens in
+    # it (offers, counter-offers); an offer may give the tourist time to answer, never more.
+    merchant_stage: TimeLimit = MERCHANT_RESPONSE_CEILING
+    # SAMR Order 121: a complaint whose sender does not verify their identity is not accepted.
+    # Local policy choice: reminders as for other hour limits, then closed after 72 h.
+    identity_verification: TimeLimit = TimeLimit(72, LimitUnit.HOURS)
     # SAMR Order 20 Art. 14: decide whether to accept within 7 working days of receipt.
     acceptance_decision: TimeLimit = TimeLimit(7, LimitUnit.WORKING_DAYS)
     # SAMR Order 20 Art. 21(5): 45 working days from acceptance. A policy choice: Hainan's
@@ -118,9 +124,14 @@ class Policy:
                 raise ValueError(f"{kind}: expected a TimeLimit, got {limit!r}")
             _require(kind, _is_int_between(limit.amount, 1, None), "must be at least 1")
         _require(
-            "merchant_response",
-            _fits_within(self.merchant_response, MERCHANT_RESPONSE_CEILING),
+            "merchant_stage",
+            _fits_within(self.merchant_stage, MERCHANT_RESPONSE_CEILING),
             f"must not exceed {MERCHANT_RESPONSE_CEILING}",
+        )
+        _require(
+            "merchant_response",
+            _fits_within(self.merchant_response, self.merchant_stage),
+            f"must not exceed the merchant stage ({self.merchant_stage})",
         )
         _require(
             "complaint_time_bar_years",
@@ -182,11 +193,15 @@ def _require(field_name: str, ok: bool, problem: str) -> None:
 
 
 def _fits_within(limit: TimeLimit, ceiling: TimeLimit) -> bool:
-    """Whether `limit` always ends no later than a working-day `ceiling`.
+    """Whether `limit` always ends no later than `ceiling` counted from the same start.
 
-    n clock hours or calendar days end no later than n working days counted from the same
-    start, so hours compare as whole days and calendar days compare directly.
+    n clock hours end no later than n days of either kind, and n calendar days (extended to
+    the next working day) no later than n working days; the other mixes cannot be promised.
     """
+    if limit.unit is ceiling.unit:
+        return limit.amount <= ceiling.amount
+    if ceiling.unit is LimitUnit.HOURS:
+        return False
     if limit.unit is LimitUnit.HOURS:
         return limit.amount <= ceiling.amount * 24
-    return limit.amount <= ceiling.amount
+    return limit.unit is LimitUnit.CALENDAR_DAYS and limit.amount <= ceiling.amount

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from complaints.extensions import db
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from workflows.calendar import DeadlineResult, WorkingCalendar
-from workflows.deadlines import UNREMINDED_KINDS, deadline_for, reminder_times
+from workflows.deadlines import UNREMINDED_KINDS, deadline_for, extend_for_pause, reminder_times
 from workflows.machine import Transition
 from workflows.policy import Policy
 from workflows.states import CaseState, DeadlineKind
@@ -32,15 +32,33 @@ def current_calendar() -> WorkingCalendar:
 
 
 def open_deadline(
-    case_id: int, transition: Transition, state: CaseState, now: datetime
+    case_id: int,
+    transition: Transition,
+    state: CaseState,
+    now: datetime,
+    *,
+    stage_entered_at: datetime | None = None,
 ) -> CaseDeadline | None:
-    """Close whatever deadline ran in the previous state and start the one the table names."""
+    """Close whatever deadline ran in the previous state and start the one the table names.
+
+    A transition that carries its deadline moves the running one into the new state instead.
+    `stage_entered_at` is when the case entered `state`: a capped state's ceiling counts
+    from it, so a restarted clock never outlasts the stage.
+    """
+    if transition.carries_deadline:
+        db.session.execute(
+            update(CaseDeadline)
+            .where(CaseDeadline.case_id == case_id, CaseDeadline.closed_at.is_(None))
+            .values(state=state)
+            .execution_options(synchronize_session="fetch")
+        )
+        return open_deadline_for(case_id)
     close_open_deadlines(case_id, now)
     kind = transition.starts_deadline
     if kind is None:
         return None
     policy, calendar = current_policy(), current_calendar()
-    result = deadline_for(kind, now, policy, calendar)
+    result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(
         case_id=case_id,
         kind=kind,
@@ -88,6 +106,31 @@ def open_deadline_for(case_id: int) -> CaseDeadline | None:
         .order_by(CaseDeadline.id.desc())
         .limit(1)
     )
+
+
+def pause_clock(case_id: int, now: datetime) -> None:
+    """The case's running deadline stands still: the tick neither reminds nor fires it."""
+    deadline = open_deadline_for(case_id)
+    if deadline is not None and deadline.paused_at is None:
+        deadline.paused_at = now
+
+
+def resume_clock(case_id: int, now: datetime) -> None:
+    """Move the running deadline on by the pause and let it run (and fire) again."""
+    deadline = open_deadline_for(case_id)
+    if deadline is None or deadline.paused_at is None:
+        return
+    moved = extend_for_pause(
+        DeadlineResult(deadline.due_at, deadline.provisional),
+        current_policy().limit_for(deadline.kind),
+        deadline.paused_at,
+        now,
+        current_calendar(),
+    )
+    deadline.due_at, deadline.provisional = moved.due, moved.provisional
+    deadline.paused_at = None
+    deadline.fired_at = None
+    deadline.next_reminder_at = next_reminder_after(deadline, now)
 
 
 def set_calendar_day(day, *, working: bool, note: str, actor: str) -> CalendarOverride:

@@ -55,7 +55,11 @@ def run_tick(now: datetime | None = None) -> TickReport:
 def _send_reminders(now: datetime, report: TickReport) -> None:
     due = db.session.execute(
         select(CaseDeadline.id, CaseDeadline.next_reminder_at)
-        .where(CaseDeadline.closed_at.is_(None), CaseDeadline.next_reminder_at <= now)
+        .where(
+            CaseDeadline.closed_at.is_(None),
+            CaseDeadline.paused_at.is_(None),
+            CaseDeadline.next_reminder_at <= now,
+        )
         .order_by(CaseDeadline.next_reminder_at)
         .limit(BATCH)
     ).all()
@@ -88,6 +92,7 @@ def _expire_deadlines(now: datetime, report: TickReport) -> None:
         .where(
             CaseDeadline.closed_at.is_(None),
             CaseDeadline.fired_at.is_(None),
+            CaseDeadline.paused_at.is_(None),  # no deadline fires while its case is paused
             CaseDeadline.due_at <= now,
         )
         .order_by(CaseDeadline.due_at)
@@ -97,7 +102,11 @@ def _expire_deadlines(now: datetime, report: TickReport) -> None:
         try:
             claimed = db.session.execute(
                 update(CaseDeadline)
-                .where(CaseDeadline.id == deadline_id, CaseDeadline.fired_at.is_(None))
+                .where(
+                    CaseDeadline.id == deadline_id,
+                    CaseDeadline.fired_at.is_(None),
+                    CaseDeadline.paused_at.is_(None),
+                )
                 .values(fired_at=now)
             ).rowcount
             if claimed:

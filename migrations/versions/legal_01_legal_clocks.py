@@ -1,0 +1,71 @@
+"""Legal clocks (issue 12): paused deadlines, stage ceilings, identity verification,
+complainant facts, recovery review and deposit top-ups.
+
+Revision ID: legal_01
+Revises: dfa128e11d9c
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import complaints.database
+
+revision = "legal_01"
+down_revision = "dfa128e11d9c"
+branch_labels = None
+depends_on = None
+
+OLD_KINDS = (
+    "merchant_response",
+    "acceptance_decision",
+    "mediation",
+    "termination_notice",
+    "appeal_window",
+    "recovery_due",
+    "deposit_top_up",
+)
+NEW_KINDS = (
+    "merchant_response",
+    "merchant_stage",
+    "identity_verification",
+    "acceptance_decision",
+    "mediation",
+    "termination_notice",
+    "appeal_window",
+    "recovery_due",
+    "deposit_top_up",
+)
+
+
+def _kind_type(values, length):
+    return sa.Enum(
+        *values, name="deadline_kind", native_enum=False, create_constraint=False, length=length
+    )
+
+
+def _retype_kinds(values, old_values, length, old_length):
+    with op.batch_alter_table("case_deadlines") as batch:
+        # SQLite's batch copy does not reflect CHECK constraints: the old one goes with the copy.
+        if op.get_bind().dialect.name != "sqlite":
+            batch.drop_constraint(op.f("ck_case_deadlines_deadline_kind"), type_="check")
+        batch.alter_column(
+            "kind",
+            type_=_kind_type(values, length),
+            existing_type=_kind_type(old_values, old_length),
+            existing_nullable=False,
+        )
+        quoted = ", ".join(f"'{value}'" for value in values)
+        batch.create_check_constraint("deadline_kind", f"kind IN ({quoted})")
+
+
+def upgrade():
+    utc = complaints.database.UTCDateTime(timezone=True)
+    _retype_kinds(NEW_KINDS, OLD_KINDS, 29, 27)
+    with op.batch_alter_table("case_deadlines") as batch:
+        batch.add_column(sa.Column("paused_at", utc, nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("case_deadlines") as batch:
+        batch.drop_column("paused_at")
+    _retype_kinds(OLD_KINDS, NEW_KINDS, 27, 29)
