@@ -122,11 +122,49 @@ def _close_order(claim: Claim, state: RecoveryState, now: datetime, **values) ->
     db.session.expire(claim)
 
 
+def reject_repayment_reference(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
+    """No money matches the merchant's reference: the order waits for repayment again (or
+    stays overdue), and the merchant is told why."""
+    order = claim.recovery
+    if order is None or order.state is not RecoveryState.REPAYMENT_RECORDED:
+        raise ClaimConflict(f"claim {claim.id} has no repayment reference to review")
+    rejected = order.merchant_reference or ""
+    fire(
+        claim,
+        "reject_repayment_reference",
+        actor,
+        now=now,
+        reason=f"{(reason or '').strip()} (reference {rejected})" if reason else reason,
+    )
+    back_to = RecoveryState.OVERDUE if order.overdue_at is not None else RecoveryState.OPEN
+    changed = db.session.execute(
+        update(RecoveryOrder)
+        .where(
+            RecoveryOrder.claim_id == claim.id,
+            RecoveryOrder.state == RecoveryState.REPAYMENT_RECORDED,
+        )
+        .values(state=back_to, merchant_reference=None, merchant_recorded_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ClaimConflict(f"claim {claim.id} has no repayment reference to review")
+    db.session.expire(claim)
+    announce(
+        claim.case, f"repayment_rejected:{now.isoformat()}", reason=reason, due_at=order.due_at
+    )
+
+
 def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: str = ""):
-    """A fund manager saw the merchant's money arrive in the fund's account."""
+    """A fund manager saw the merchant's money arrive in the fund's account.
+
+    "On time" means the money was confirmed by the due date: a reference typed in time does
+    not count, and neither does a confirmation that came late.
+    """
     order = claim.recovery
     reference = (reference or "").strip() or (order.merchant_reference if order else "") or ""
-    on_time = claim.state is CompensationState.RECOVERY_OPEN
+    on_time = claim.state is CompensationState.RECOVERY_OPEN and (
+        order is not None and now <= order.due_at
+    )
     fire(claim, "confirm_repayment", actor, now=now, reason=reference)
     _clear_receivable(
         claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
@@ -199,13 +237,17 @@ def settle_after_payout(
 
 
 def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
-    """The tick: recoveries past due become overdue, once. Commits per claim; idempotent."""
+    """The tick: recoveries past due become overdue, once. Commits per claim; idempotent.
+
+    A repayment the merchant recorded but nobody confirmed does not stop the clock: the order
+    keeps its reference for review and the claim goes overdue all the same.
+    """
     due = db.session.scalars(
         select(RecoveryOrder.claim_id)
         .join(Claim, Claim.id == RecoveryOrder.claim_id)
         .where(
             Claim.state == CompensationState.RECOVERY_OPEN,
-            RecoveryOrder.state == RecoveryState.OPEN,  # a recorded repayment awaits review
+            RecoveryOrder.state.in_([RecoveryState.OPEN, RecoveryState.REPAYMENT_RECORDED]),
             RecoveryOrder.due_at <= now,
         )
         .order_by(RecoveryOrder.due_at)
@@ -218,8 +260,16 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
             fire(claim, "mark_overdue", SYSTEM, now=now)
             db.session.execute(
                 update(RecoveryOrder)
+                .where(
+                    RecoveryOrder.claim_id == claim_id,
+                    RecoveryOrder.state == RecoveryState.OPEN,
+                )
+                .values(state=RecoveryState.OVERDUE)
+            )
+            db.session.execute(
+                update(RecoveryOrder)
                 .where(RecoveryOrder.claim_id == claim_id)
-                .values(state=RecoveryState.OVERDUE, overdue_at=now)
+                .values(overdue_at=now)
             )
             # Sanya: a merchant that does not repay leaves the trusted-merchant list at once;
             # the credit feature records the event and keeps the list's own history.

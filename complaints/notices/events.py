@@ -99,6 +99,7 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "regulator_reminder":       regulator("reminder"),
     "compensation_paid":        tourist("compensation_paid"),
     "recovery_due":             merchant("recovery_due"),
+    "repayment_rejected":       merchant("repayment_rejected"),
 }
 # fmt: on
 
