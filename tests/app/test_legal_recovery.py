@@ -107,3 +107,41 @@ def test_a_confirmation_by_the_due_date_earns_repaid_on_time(seeded):
     recovery.confirm_repayment(claim, FUND_MANAGER, now=claim.recovery.due_at)
     db.session.commit()
     assert CreditEventKind.RECOVERY_REPAID_ON_TIME in _credit_kinds(reload(claim))
+
+
+# --- 14. repair needs the penalty performed; an overdue recovery is repairable -----------
+
+
+def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
+    from complaints.credit.repair import apply_for_repair, grant_repair
+    from complaints.credit.services import CreditRuleError
+
+    claim = paid_large_claim()
+    due = claim.recovery.due_at
+    recovery.mark_overdue_recoveries(due + timedelta(minutes=1))
+    overdue = db.session.scalar(
+        select(CreditEvent).where(
+            CreditEvent.enterprise_id == claim.enterprise_id,
+            CreditEvent.kind == CreditEventKind.RECOVERY_OVERDUE,
+        )
+    )
+    a_year_on = overdue.occurred_at + timedelta(days=366)
+    application = apply_for_repair(
+        claim.enterprise_id,
+        overdue.id,
+        corrections="Staff retrained on posted prices",
+        commitment="We post every price and honour it",
+        actor="owner",
+        now=a_year_on,
+    )
+    db.session.commit()
+    with pytest.raises(CreditRuleError, match="penalty has not been performed"):
+        grant_repair(application.id, actor="handler", reason="corrected", now=a_year_on)
+    db.session.rollback()
+    recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=a_year_on)
+    db.session.commit()
+    granted = grant_repair(
+        application.id, actor="handler", reason="repaid, corrected", now=a_year_on
+    )
+    db.session.commit()
+    assert granted.neutralises_id == overdue.id
