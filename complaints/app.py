@@ -46,9 +46,9 @@ def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
-    from workflows.policy import Policy
+    from workflows.policy import PolicySet
 
-    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+    for name, policy_class in (("WORKFLOW_POLICY", PolicySet), ("CREDIT_POLICY", CreditPolicy)):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
         except ValueError as exc:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -49,6 +49,16 @@ def local_time(value, fmt: str | None = None) -> str:
     return _("%(time)s Beijing time", time=format_datetime(value, pattern))
 
 
+def limit_text(limit) -> str:
+    """A policy time limit in words: "24 hours", "7 working days", "15 days"."""
+    unit = getattr(limit.unit, "value", limit.unit)
+    if unit == "hours":
+        return ngettext("%(num)d hour", "%(num)d hours", limit.amount)
+    if unit == "working_days":
+        return ngettext("%(num)d working day", "%(num)d working days", limit.amount)
+    return ngettext("%(num)d day", "%(num)d days", limit.amount)
+
+
 def url_with_lang(code: str) -> str:
     """The current page in another language, keeping its query (a search, a filter)."""
     args = request.args.to_dict(flat=False)
@@ -56,7 +66,12 @@ def url_with_lang(code: str) -> str:
     return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
-TEMPLATE_FILTERS = {"money": format_money, "mask_phone": mask_phone, "local_time": local_time}
+TEMPLATE_FILTERS = {
+    "money": format_money,
+    "mask_phone": mask_phone,
+    "local_time": local_time,
+    "limit_text": limit_text,
+}
 TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}
 
 

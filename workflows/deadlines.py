@@ -147,3 +147,18 @@ def is_time_barred(
     while not calendar.is_working_day(last_day):
         last_day += timedelta(days=1)
     return calendar.local_date(received_at) > last_day
+
+
+def is_contract_barred(
+    contract_ended_on: date, received_at: datetime, policy: Policy, calendar: WorkingCalendar
+) -> bool:
+    """Whether a tourism complaint came too long after its travel contract ended (Order 32,
+    verify): the period ends `contract_filing_bar_days` days on, extended past rest days like
+    every period counted in days. Never barred when the policy sets no such period."""
+    days = policy.contract_filing_bar_days
+    if not days:
+        return False
+    last_day = contract_ended_on + timedelta(days=days)
+    while not calendar.is_working_day(last_day):
+        last_day += timedelta(days=1)
+    return calendar.local_date(received_at) > last_day

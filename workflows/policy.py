@@ -107,6 +107,9 @@ class Policy:
     deposit_top_up: TimeLimit = TimeLimit(5, LimitUnit.WORKING_DAYS)
     # SAMR Order 20 Art. 15(4): not accepted after 3 years from knowing of the harm.
     complaint_time_bar_years: int = 3
+    # Tourism complaints (Order 32, verify): not accepted more than this many days after the
+    # travel contract ended. 0: no such bar (the default outside the tourism scope).
+    contract_filing_bar_days: int = 0
 
     # Reminders for limits counted in hours: when this share of the time has elapsed ...
     reminder_percents_elapsed: tuple[int, ...] = (50,)
@@ -137,6 +140,11 @@ class Policy:
             "complaint_time_bar_years",
             _is_int_between(self.complaint_time_bar_years, 1, None),
             "must be at least 1",
+        )
+        _require(
+            "contract_filing_bar_days",
+            _is_int_between(self.contract_filing_bar_days, 0, None),
+            "must be 0 (none) or more",
         )
         _require(
             "reminder_percents_elapsed",
@@ -205,3 +213,75 @@ def _fits_within(limit: TimeLimit, ceiling: TimeLimit) -> bool:
     if limit.unit is LimitUnit.HOURS:
         return limit.amount <= ceiling.amount * 24
     return limit.unit is LimitUnit.CALENDAR_DAYS and limit.amount <= ceiling.amount
+
+
+# Scopes shipped by default. Tourism complaints (国家旅游局令第32号, verify, RULES.md): accept or
+# not within 5 working days, mediation within 60 days, and no complaint more than 90 days after
+# the travel contract ended. Applied to the travel-agency category everywhere in the province.
+DEFAULT_SCOPES: tuple[Mapping[str, Any], ...] = (
+    {
+        "category": "travel_agency",
+        "acceptance_decision": "5 working days",
+        "mediation": "60 calendar days",
+        "contract_filing_bar_days": 90,
+    },
+)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """The province's policy with scoped variations: per agency, per category, or both.
+
+    The most specific scope wins, in the order province -> agency -> category -> agency and
+    category; each scope changes only the keys it names. Configuration:
+    `{"merchant_response": "24 hours", "scopes": [{"agency": "amr-460200",
+    "category": "travel_agency", "mediation": "5 working days"}, ...]}`.
+    """
+
+    base: Mapping[str, Any]
+    scopes: tuple[Mapping[str, Any], ...] = DEFAULT_SCOPES
+
+    def __post_init__(self) -> None:
+        for scope in self.scopes:
+            unknown = set(scope) - {"agency", "category"} - {f.name for f in fields(Policy)}
+            if unknown:
+                raise ValueError(f"scopes: unknown keys {sorted(unknown)}")
+            if not scope.get("agency") and not scope.get("category"):
+                raise ValueError("scopes: each scope names an agency, a category or both")
+            self.resolve(scope.get("agency"), scope.get("category"))  # fails loudly now
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> PolicySet:
+        config = dict(config)
+        extra = config.pop("scopes", [])
+        if not isinstance(extra, list | tuple) or not all(isinstance(s, Mapping) for s in extra):
+            raise ValueError("scopes: expected a list of objects")
+        Policy.from_mapping(config)
+        return cls(config, (*DEFAULT_SCOPES, *extra))
+
+    @property
+    def province(self) -> Policy:
+        return self.resolve(None, None)
+
+    def resolve(self, agency: str | None, category: str | None) -> Policy:
+        merged = dict(self.base)
+        for scope in sorted(self.scopes, key=_specificity):
+            if _matches(scope, agency, category):
+                merged.update({k: v for k, v in scope.items() if k not in ("agency", "category")})
+        try:
+            return Policy.from_mapping(merged)
+        except ValueError as error:
+            raise ValueError(
+                f"policy for agency {agency!r}, category {category!r}: {error}"
+            ) from None
+
+
+def _specificity(scope: Mapping[str, Any]) -> int:
+    return (2 if scope.get("category") else 0) + (1 if scope.get("agency") else 0)
+
+
+def _matches(scope: Mapping[str, Any], agency: str | None, category: str | None) -> bool:
+    wanted_agency, wanted_category = scope.get("agency"), scope.get("category")
+    return (not wanted_agency or wanted_agency == agency) and (
+        not wanted_category or wanted_category == category
+    )

@@ -36,6 +36,10 @@ class ComplaintInput:
     contact_consent: bool
     source: CaseSource
     submission_key: str
+    harm_known_on: date | None = None
+    contract_ended_on: date | None = None
+    merchant_first: bool = True
+    tourist_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ def file_complaint(
         category=data.category,
         description=data.description,
         occurred_on=data.occurred_on,
+        harm_known_on=data.harm_known_on,
+        contract_ended_on=data.contract_ended_on,
+        merchant_first=data.merchant_first,
+        tourist_address=data.tourist_address,
         amount_paid_fen=data.amount_paid_fen,
         amount_claimed_fen=data.amount_claimed_fen,
         remedy=data.remedy,

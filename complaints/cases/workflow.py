@@ -34,7 +34,8 @@ def case_facts(case: Case, now: datetime) -> CaseFacts:
     passed = deadline is not None and deadline.paused_at is None and deadline.due_at <= now
     in_appeal = deadline is not None and deadline.kind is DeadlineKind.APPEAL_WINDOW and not passed
     return CaseFacts(
-        merchant_participates=case.enterprise.answers_first,
+        # The merchant answers first only if enrolled and the consumer chose it (12315 ODR).
+        merchant_participates=case.enterprise.answers_first and case.merchant_first,
         offer_pending=case.offer_pending,
         appraisal_paused=case.appraisal_paused,
         within_appeal_window=in_appeal,
@@ -89,7 +90,12 @@ def fire(
     )
     if after != before or transition.starts_deadline is not None:
         timers.open_deadline(
-            case.id, transition, after, now, stage_entered_at=case.state_entered_at
+            case.id,
+            transition,
+            after,
+            now,
+            stage_entered_at=case.state_entered_at,
+            policy=timers.current_policy(case),
         )
     publish(
         CaseTransitioned(

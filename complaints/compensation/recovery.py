@@ -42,8 +42,8 @@ from workflows.states import CompensationState, DeadlineKind, Role
 log = logging.getLogger(__name__)
 
 
-def _due(kind: DeadlineKind, now: datetime):
-    return add_time_limit(now, current_policy().limit_for(kind), current_calendar())
+def _due(kind: DeadlineKind, now: datetime, case=None):
+    return add_time_limit(now, current_policy(case).limit_for(kind), current_calendar())
 
 
 def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:

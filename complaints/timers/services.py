@@ -10,16 +10,41 @@ from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadlin
 from workflows.calendar import DeadlineResult, WorkingCalendar
 from workflows.deadlines import UNREMINDED_KINDS, deadline_for, extend_for_pause, reminder_times
 from workflows.machine import Transition
-from workflows.policy import Policy
+from workflows.policy import Policy, PolicySet
 from workflows.states import CaseState, DeadlineKind
 
 
-def current_policy() -> Policy:
-    policy = current_app.extensions.get("anxin_policy")
-    if policy is None:
-        policy = Policy.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
-        current_app.extensions["anxin_policy"] = policy
-    return policy
+def policy_set() -> PolicySet:
+    policies = current_app.extensions.get("anxin_policy_set")
+    if policies is None:
+        policies = PolicySet.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
+        current_app.extensions["anxin_policy_set"] = policies
+        current_app.extensions["anxin_policy_cache"] = {}
+    return policies
+
+
+def current_policy(case=None) -> Policy:
+    """The time limits for `case` (its agency and category scopes), or the province's.
+
+    `app.extensions["anxin_policy"]`, when set, is one policy for everything (tests, demos).
+    """
+    fixed = current_app.extensions.get("anxin_policy")
+    if fixed is not None:
+        return fixed
+    policies = policy_set()
+    if case is None:
+        return policies.province
+    key = (case.agency.slug if case.agency is not None else None, case.category.value)
+    cache = current_app.extensions["anxin_policy_cache"]
+    if key not in cache:
+        cache[key] = policies.resolve(*key)
+    return cache[key]
+
+
+def policy_for_case_id(case_id: int) -> Policy:
+    from complaints.cases.models import Case
+
+    return current_policy(db.session.get(Case, case_id))
 
 
 def current_calendar() -> WorkingCalendar:
@@ -38,6 +63,7 @@ def open_deadline(
     now: datetime,
     *,
     stage_entered_at: datetime | None = None,
+    policy: Policy | None = None,
 ) -> CaseDeadline | None:
     """Close whatever deadline ran in the previous state and start the one the table names.
 
@@ -57,7 +83,7 @@ def open_deadline(
     kind = transition.starts_deadline
     if kind is None:
         return None
-    policy, calendar = current_policy(), current_calendar()
+    policy, calendar = policy or policy_for_case_id(case_id), current_calendar()
     result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(
         case_id=case_id,
@@ -85,7 +111,11 @@ def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | 
         return None
     due = DeadlineResult(deadline.due_at, deadline.provisional)
     times = reminder_times(
-        deadline.kind, deadline.started_at, current_policy(), current_calendar(), due=due
+        deadline.kind,
+        deadline.started_at,
+        policy_for_case_id(deadline.case_id),
+        current_calendar(),
+        due=due,
     )
     later = [t for t in times if t > moment]
     return min(later) if later else None
@@ -122,7 +152,7 @@ def resume_clock(case_id: int, now: datetime) -> None:
         return
     moved = extend_for_pause(
         DeadlineResult(deadline.due_at, deadline.provisional),
-        current_policy().limit_for(deadline.kind),
+        policy_for_case_id(case_id).limit_for(deadline.kind),
         deadline.paused_at,
         now,
         current_calendar(),

@@ -63,9 +63,21 @@ def upgrade():
     _retype_kinds(NEW_KINDS, OLD_KINDS, 29, 27)
     with op.batch_alter_table("case_deadlines") as batch:
         batch.add_column(sa.Column("paused_at", utc, nullable=True))
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("harm_known_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("contract_ended_on", sa.Date(), nullable=True))
+        batch.add_column(
+            sa.Column("merchant_first", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
+        batch.add_column(
+            sa.Column("tourist_address", sa.String(255), server_default="", nullable=False)
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("cases") as batch:
+        for column in ("tourist_address", "merchant_first", "contract_ended_on", "harm_known_on"):
+            batch.drop_column(column)
     with op.batch_alter_table("case_deadlines") as batch:
         batch.drop_column("paused_at")
     _retype_kinds(OLD_KINDS, NEW_KINDS, 27, 29)

@@ -126,3 +126,56 @@ def test_closing_a_declined_case_carries_its_appeal_window():
     )
     assert close.carries_deadline
     assert close.starts_deadline is None
+
+
+# --- 12. scoped policies ---------------------------------------------------------------
+
+
+def test_scopes_apply_from_province_to_agency_to_category():
+    from workflows.policy import PolicySet
+
+    policies = PolicySet.from_mapping(
+        {
+            "acceptance_decision": "6 working days",
+            "scopes": [
+                {"agency": "amr-460200", "acceptance_decision": "4 working days"},
+                {"agency": "amr-460200", "category": "travel_agency", "mediation": "48 hours"},
+            ],
+        }
+    )
+    assert policies.province.acceptance_decision == working_days(6)
+    assert policies.resolve("amr-460100", "catering").acceptance_decision == working_days(6)
+    assert policies.resolve("amr-460200", "catering").acceptance_decision == working_days(4)
+    tours_haikou = policies.resolve("amr-460100", "travel_agency")
+    assert tours_haikou.acceptance_decision == working_days(5)  # Order 32, shipped
+    assert tours_haikou.contract_filing_bar_days == 90
+    tours_sanya = policies.resolve("amr-460200", "travel_agency")
+    assert tours_sanya.acceptance_decision == working_days(5)  # category beats agency
+    assert tours_sanya.mediation == hours(48)
+    assert policies.resolve(None, "catering").contract_filing_bar_days == 0
+
+
+def test_a_bad_scope_is_refused_at_start():
+    import pytest
+
+    from workflows.policy import PolicySet
+
+    with pytest.raises(ValueError, match="unknown keys"):
+        PolicySet.from_mapping({"scopes": [{"agency": "x", "mediaton": "5 working days"}]})
+    with pytest.raises(ValueError, match="names an agency, a category or both"):
+        PolicySet.from_mapping({"scopes": [{"mediation": "5 working days"}]})
+    with pytest.raises(ValueError, match="merchant_response"):
+        PolicySet.from_mapping({"scopes": [{"category": "x", "merchant_response": "20 days"}]})
+
+
+def test_the_contract_bar_runs_past_rest_days():
+    from datetime import date
+
+    from workflows.deadlines import is_contract_barred
+
+    tours = Policy(contract_filing_bar_days=90)
+    ended = date(2026, 7, 2)  # + 90 days = Wed 30 Sep; + 91 = 1 Oct (National Day)
+    assert not is_contract_barred(ended, local(2026, 9, 30, 18), tours, CALENDAR)
+    assert is_contract_barred(ended, local(2026, 10, 8, 9), tours, CALENDAR)
+    assert not is_contract_barred(date(2026, 7, 3), local(2026, 10, 8, 9), tours, CALENDAR)
+    assert not is_contract_barred(ended, local(2030, 1, 1, 9), Policy(), CALENDAR)
