@@ -41,6 +41,7 @@ NEXT_STEPS = {
 
 TRIGGER_LABELS = {
     "submit": _l("Complaint received"),
+    "deadline_recomputed": _l("A date moved after a correction of the official calendar"),
 }
 
 

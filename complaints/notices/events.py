@@ -100,6 +100,11 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "compensation_paid":        tourist("compensation_paid"),
     "recovery_due":             merchant("recovery_due"),
     "repayment_rejected":       merchant("repayment_rejected"),
+    # Calendar corrections that moved a running deadline (context: due_at).
+    "merchant_deadline_moved":  merchant("deadline_moved"),
+    "regulator_deadline_moved": regulator("deadline_moved"),
+    "tourist_deadline_moved":   tourist("deadline_moved"),
+    "recovery_due_moved":       merchant("recovery_due_moved"),
 }
 # fmt: on
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
+from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from workflows.calendar import DeadlineResult, WorkingCalendar
@@ -163,22 +164,34 @@ def resume_clock(case_id: int, now: datetime) -> None:
     deadline.next_reminder_at = next_reminder_after(deadline, now)
 
 
-def set_calendar_day(day, *, working: bool, note: str, actor: str) -> CalendarOverride:
-    """An admin's correction; it wins over the packaged calendar from the next computation."""
+def set_calendar_day(
+    day, *, working: bool, note: str, actor: str, now: datetime | None = None
+) -> CalendarOverride:
+    """An admin's correction; it wins over the packaged calendar at once, including for the
+    deadlines already running that count the day."""
+    from complaints.timers.recompute import recompute_after_calendar_change
+
     override = db.session.get(CalendarOverride, day)
     if override is None:
         override = CalendarOverride(day=day)
         db.session.add(override)
     override.is_working_day, override.note, override.set_by = working, note, actor
     db.session.flush()
+    recompute_after_calendar_change(days={day}, actor=actor, now=now or utcnow())
     return override
 
 
-def declare_year_complete(year: int, *, note: str, actor: str) -> CalendarYear:
-    """The year's overrides now match the State Council notice: deadlines stop being provisional."""
+def declare_year_complete(
+    year: int, *, note: str, actor: str, now: datetime | None = None
+) -> CalendarYear:
+    """The year's overrides now match the State Council notice: deadlines stop being
+    provisional, the running ones included."""
+    from complaints.timers.recompute import recompute_after_calendar_change
+
     row = db.session.get(CalendarYear, year)
     if row is None:
         row = CalendarYear(year=year, note=note, set_by=actor)
         db.session.add(row)
         db.session.flush()
+        recompute_after_calendar_change(years={year}, actor=actor, now=now or utcnow())
     return row
