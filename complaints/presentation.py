@@ -76,14 +76,27 @@ TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}
 
 
 _ARTICLE = re.compile(r"SAMR Order (\d+) Art\. (\d+)\((\d+)\)")
+_FORMERLY = re.compile(r"SAMR Order 121 \(formerly SAMR Order (\d+) Art\. (\d+)\((\d+)\)\)")
 
 
-def legal_basis_label(ground):
-    """The article a decision rests on, as a reader of the recipient's language cites it.
+def legal_basis_label(ground, received_on=None):
+    """The article a decision rests on, as a reader of the recipient's language cites it:
+    under the rule in force when the complaint was received (Order 20 or Order 121).
 
     Lazy, so a notice rendered later in the recipient's language gets that language.
     """
-    basis = ground.legal_basis
+    from workflows.grounds import legal_basis_on
+
+    basis = ground.legal_basis if received_on is None else legal_basis_on(ground, received_on)
+    formerly = _FORMERLY.fullmatch(basis)
+    if formerly:
+        order, article, item = formerly.groups()
+        return _l(
+            "SAMR Order 121 (formerly Order %(order)s, Art. %(article)s(%(item)s))",
+            order=order,
+            article=article,
+            item=item,
+        )
     match = _ARTICLE.fullmatch(basis)
     if match:
         order, article, item = match.groups()

@@ -130,6 +130,8 @@ class CaseFacts(Facts):
     within_appeal_window: bool = False
     # The deadline started on entering the current state has passed (pauses already added).
     deadline_passed: bool = False
+    # Received on or after 2026-04-15: SAMR Order 121's grounds apply (false identity).
+    received_under_order_121: bool = False
     escalated: bool = False  # already escalated since entering the current state
 
     STATE_SCOPED: ClassVar[frozenset[str]] = frozenset(
@@ -160,6 +162,10 @@ def row(
 
 REGULATORS = (Role.HANDLER, Role.SUPERVISOR)
 S = CaseState
+
+# Filing is not a table transition (there is no source state): it starts this deadline, the
+# time the complainant has to verify their identity before the complaint lapses (Order 121).
+FILING_STARTS_DEADLINE = DeadlineKind.IDENTITY_VERIFICATION
 
 # fmt: off
 CASE_TRANSITIONS: tuple[Transition, ...] = (
@@ -197,7 +203,13 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     row("accept", [S.REGULATOR_REVIEW], S.MEDIATION, REGULATORS,
         starts_deadline=DeadlineKind.MEDIATION),
     row("decline", [S.REGULATOR_REVIEW], S.DECLINED, REGULATORS,
-        ground_type=DeclineGround, starts_deadline=DeadlineKind.APPEAL_WINDOW),
+        ground_type=DeclineGround, starts_deadline=DeadlineKind.APPEAL_WINDOW,
+        ground_guards=((DeclineGround.FALSE_IDENTITY.value, Guard("received_under_order_121")),)),
+    # Order 121: a complaint whose sender never verifies their identity is not accepted; it
+    # never sits in "submitted" for ever. The tick gives the ground in force at receipt.
+    row("identity_not_verified", [S.SUBMITTED], S.DECLINED, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"),), ground_type=DeclineGround,
+        starts_deadline=DeadlineKind.APPEAL_WINDOW),
     # Transfer to the competent agency keeps the case in place; the receiving agency sees it
     # in its queue. The reason is the legal record of why this agency let it go.
     row("transfer", [S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS,
@@ -349,6 +361,7 @@ validate_table(CASE_TRANSITIONS, CaseFacts)
 
 __all__ = [
     "CASE_TRANSITIONS",
+    "FILING_STARTS_DEADLINE",
     "STAGE_CEILINGS",
     "CaseFacts",
     "Facts",

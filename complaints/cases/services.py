@@ -17,6 +17,8 @@ from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
 from complaints.notices.services import notify_case_received
+from complaints.timers.services import start_deadline
+from workflows.machine import FILING_STARTS_DEADLINE
 from workflows.states import CaseState, Role
 
 
@@ -132,6 +134,8 @@ def file_complaint(
         now=now,
         first=True,
     )
+    # Order 121: the time to verify the complainant's identity starts now.
+    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now)
     notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
     flag_possible_duplicates(case, now)
     db.session.flush()

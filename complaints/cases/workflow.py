@@ -10,9 +10,11 @@ from datetime import datetime
 
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.events import CaseTransitioned, publish
 from complaints.extensions import db
 from complaints.timers import services as timers
+from workflows.grounds import order_121_applies
 from workflows.machine import CaseFacts, Transition, allowed_triggers, apply_effects, check
 from workflows.states import DeadlineKind, Role
 
@@ -41,6 +43,7 @@ def case_facts(case: Case, now: datetime) -> CaseFacts:
         within_appeal_window=in_appeal,
         deadline_passed=passed and deadline.kind is not DeadlineKind.APPEAL_WINDOW,
         escalated=case.escalated,
+        received_under_order_121=order_121_applies(local_today(case.created_at)),
     )
 
 

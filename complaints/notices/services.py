@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from complaints.cases.models import Case, CaseEvent, CaseSource
+from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import (
@@ -200,15 +201,19 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
         .limit(1)
     )
     facts.setdefault("reason", event.reason if event is not None else "")
-    facts.setdefault("ground_basis", _ground_basis(event.ground if event is not None else None))
+    facts.setdefault(
+        "ground_basis",
+        _ground_basis(event.ground if event is not None else None, local_today(case.created_at)),
+    )
     return facts
 
 
-def _ground_basis(ground: str | None) -> str | None:
-    """The article a decision rests on, cited in the recipient's language."""
+def _ground_basis(ground: str | None, received_on) -> str | None:
+    """The article a decision rests on, under the rule in force at receipt, cited in the
+    recipient's language."""
     for kind in (DeclineGround, TerminationGround):
         if ground in {member.value for member in kind}:
-            return legal_basis_label(kind(ground))
+            return legal_basis_label(kind(ground), received_on)
     return None
 
 

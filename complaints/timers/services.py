@@ -81,9 +81,27 @@ def open_deadline(
         )
         return open_deadline_for(case_id)
     close_open_deadlines(case_id, now)
-    kind = transition.starts_deadline
-    if kind is None:
+    if transition.starts_deadline is None:
         return None
+    return start_deadline(
+        case_id,
+        transition.starts_deadline,
+        state,
+        now,
+        stage_entered_at=stage_entered_at,
+        policy=policy,
+    )
+
+
+def start_deadline(
+    case_id: int,
+    kind: DeadlineKind,
+    state: CaseState,
+    now: datetime,
+    *,
+    stage_entered_at: datetime | None = None,
+    policy: Policy | None = None,
+) -> CaseDeadline:
     policy, calendar = policy or policy_for_case_id(case_id), current_calendar()
     result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(

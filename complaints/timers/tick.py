@@ -15,11 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from complaints.cases.models import Case
 from complaints.cases.workflow import SYSTEM, fire
+from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.services import announce
 from complaints.timers.models import CaseDeadline
 from complaints.timers.services import next_reminder_after
+from workflows.grounds import unverified_identity_ground
 from workflows.machine import TransitionRefused
 from workflows.states import CaseState, DeadlineKind
 
@@ -28,13 +30,17 @@ BATCH = 500
 
 # What the system does when a deadline passes, by the state it was running in.
 ON_EXPIRY = {
+    CaseState.SUBMITTED: "identity_not_verified",  # Order 121: never verified, not accepted
     CaseState.MERCHANT_RESPONSE: "merchant_deadline_passed",
     CaseState.REGULATOR_REVIEW: "escalate",
     CaseState.MEDIATION: "escalate",
     CaseState.TERMINATED: "escalate",
     CaseState.DECLINED: "close",  # the appeal window of a declined case ran out
 }
-REMINDED_PARTY = {DeadlineKind.MERCHANT_RESPONSE: "merchant_reminder"}
+REMINDED_PARTY = {
+    DeadlineKind.MERCHANT_RESPONSE: "merchant_reminder",
+    DeadlineKind.IDENTITY_VERIFICATION: "verify_reminder",
+}
 
 
 @dataclass
@@ -130,4 +136,7 @@ def _act_on_expiry(deadline: CaseDeadline, now: datetime) -> None:
         deadline.closed_at = now
         return
     reason = f"{deadline.kind.value} deadline passed at {deadline.due_at.isoformat()}"
-    fire(case, trigger, SYSTEM, now=now, reason=reason)
+    ground = None
+    if trigger == "identity_not_verified":
+        ground = unverified_identity_ground(local_today(case.created_at)).value
+    fire(case, trigger, SYSTEM, now=now, reason=reason, ground=ground)

@@ -179,3 +179,32 @@ def test_the_contract_bar_runs_past_rest_days():
     assert is_contract_barred(ended, local(2026, 10, 8, 9), tours, CALENDAR)
     assert not is_contract_barred(date(2026, 7, 3), local(2026, 10, 8, 9), tours, CALENDAR)
     assert not is_contract_barred(ended, local(2030, 1, 1, 9), Policy(), CALENDAR)
+
+
+# --- 9. Order 20 -> Order 121 ------------------------------------------------------------
+
+
+def test_citations_follow_the_rule_in_force_at_receipt():
+    from datetime import date
+
+    from workflows.grounds import (
+        DeclineGround,
+        legal_basis_on,
+        order_121_applies,
+        unverified_identity_ground,
+    )
+
+    assert not order_121_applies(date(2026, 4, 14))
+    assert order_121_applies(date(2026, 4, 15))
+    ground = DeclineGround.TIME_BARRED_3Y
+    assert legal_basis_on(ground, date(2026, 4, 14)) == "SAMR Order 20 Art. 15(4)"
+    assert legal_basis_on(ground, date(2026, 4, 15)) == (
+        "SAMR Order 121 (formerly SAMR Order 20 Art. 15(4))"
+    )
+    assert unverified_identity_ground(date(2026, 4, 15)) is DeclineGround.FALSE_IDENTITY
+    assert unverified_identity_ground(date(2026, 4, 14)) is DeclineGround.MATERIALS_MISSING
+    decline = next(t for t in CASE_TRANSITIONS if t.trigger == "decline")
+    assert DeclineGround.FALSE_IDENTITY not in decline.grounds_allowed(CaseFacts())
+    assert DeclineGround.FALSE_IDENTITY in decline.grounds_allowed(
+        CaseFacts(received_under_order_121=True)
+    )

@@ -35,6 +35,8 @@ REG = {R.HANDLER, R.SUPERVISOR}
 CASE_SPEC = {
     ("route_to_merchant", S.SUBMITTED): (S.MERCHANT_RESPONSE, {R.SYSTEM}),
     ("route_to_regulator", S.SUBMITTED): (S.REGULATOR_REVIEW, {R.SYSTEM}),
+    # Order 121: never verified, not accepted (issue 12 item 9).
+    ("identity_not_verified", S.SUBMITTED): (S.DECLINED, {R.SYSTEM}),
     ("merchant_refund", S.MERCHANT_RESPONSE): (S.RESOLVED, {R.MERCHANT}),
     ("merchant_offer", S.MERCHANT_RESPONSE): (None, {R.MERCHANT}),
     ("tourist_accept_offer", S.MERCHANT_RESPONSE): (S.RESOLVED, {R.TOURIST}),
@@ -75,6 +77,10 @@ COMPENSATION_SPEC = {
     },
     **{("deduct_deposit", s): (C.DEDUCTED, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)},
     ("mark_overdue", C.RECOVERY_OPEN): (C.OVERDUE, {R.SYSTEM}),
+    **{
+        ("reject_repayment_reference", s): (None, {R.FUND_MANAGER})
+        for s in (C.RECOVERY_OPEN, C.OVERDUE)
+    },
     **{("return_to_fund", s): (C.RETURNED, {R.SYSTEM}) for s in (C.PAID, C.RECOVERY_OPEN)},
 }
 
