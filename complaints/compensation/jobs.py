@@ -27,7 +27,7 @@ from complaints.compensation.payouts import (
     PayoutPending,
     configured_provider,
 )
-from complaints.compensation.recovery import open_recovery
+from complaints.compensation.recovery import is_small_claim, open_recovery
 from complaints.compensation.services import ClaimConflict, fire
 from complaints.credit import services as credit
 from complaints.database import utcnow
@@ -142,13 +142,22 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         payout_note="",
     )
     payable = ledger.account(AccountKind.TOURIST_PAYABLE, fund_id=claim.fund_id)
-    receivable = ledger.account(
-        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
-    )
+    # Small claims pay without freezing the merchant (RULES.md, Sanya 2024): the fund bears
+    # the cost, with no receivable and no recovery, unless the case later finds it liable.
+    frozen = not is_small_claim(claim)
+    if frozen:
+        charged = ledger.account(
+            AccountKind.MERCHANT_RECEIVABLE,
+            fund_id=claim.fund_id,
+            enterprise_id=claim.enterprise_id,
+        )
+    else:
+        charged = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
+        claim.merchant_frozen = False
     ledger.post(
         TransactionKind.PAYOUT,
         f"claim:{claim.id}:payout",
-        [ledger.Leg(payable, -claim.amount_fen), ledger.Leg(receivable, claim.amount_fen)],
+        [ledger.Leg(payable, -claim.amount_fen), ledger.Leg(charged, claim.amount_fen)],
         # With the manual backend the fund manager who typed the reference made the transfer.
         actor_role=Role.FUND_MANAGER if claim.entered_reference_by else Role.SYSTEM,
         actor_id=claim.entered_reference_by,
@@ -158,5 +167,6 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         memo=f"paid to the tourist via {provider_name}, reference {reference}",
     )
     announce(claim.case, "compensation_paid", amount_fen=claim.amount_fen)
-    credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
-    open_recovery(claim, now=now)
+    if frozen:
+        credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
+        open_recovery(claim, now=now)

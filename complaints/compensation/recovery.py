@@ -46,6 +46,38 @@ def _due(kind: DeadlineKind, now: datetime, case=None):
     return add_time_limit(now, current_policy(case).limit_for(kind), current_calendar())
 
 
+def is_small_claim(claim: Claim) -> bool:
+    return claim.amount_fen <= claim.fund.small_claim_threshold_fen
+
+
+def hold_merchant_liable(case: Case, *, now: datetime) -> Claim | None:
+    """A case found the merchant liable: a small claim paid without freezing it now becomes
+    the merchant's debt (receivable, recovery order, credit event), as a large one is at once."""
+    claim = live_claim(case.id)
+    if claim is None or claim.state is not CompensationState.PAID or claim.merchant_frozen:
+        return None
+    expense = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
+    receivable = ledger.account(
+        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
+    )
+    ledger.post(
+        TransactionKind.LIABILITY_FOUND,
+        f"claim:{claim.id}:liable",
+        [ledger.Leg(expense, -claim.amount_fen), ledger.Leg(receivable, claim.amount_fen)],
+        actor_role=SYSTEM.role,
+        actor_id=None,
+        now=now,
+        case_id=claim.case_id,
+        claim_id=claim.id,
+        memo=f"case {case.number} found the merchant liable for the small claim paid",
+    )
+    db.session.execute(update(Claim).where(Claim.id == claim.id).values(merchant_frozen=True))
+    db.session.expire(claim)
+    credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
+    open_recovery(claim, now=now)
+    return claim
+
+
 def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
     fire(claim, "open_recovery", SYSTEM, now=now)
     due = _due(DeadlineKind.RECOVERY_DUE, now)
@@ -91,9 +123,14 @@ def _clear_receivable(
     claim: Claim, kind: TransactionKind, actor: Actor, now: datetime, memo: str, extra=()
 ):
     fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
-    receivable = ledger.account(
-        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
-    )
+    if claim.merchant_frozen:
+        receivable = ledger.account(
+            AccountKind.MERCHANT_RECEIVABLE,
+            fund_id=claim.fund_id,
+            enterprise_id=claim.enterprise_id,
+        )
+    else:  # an unfrozen small claim: the money comes back against the fund's own cost
+        receivable = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
     legs = [
         ledger.Leg(fund_cash, claim.amount_fen),
         ledger.Leg(receivable, -claim.amount_fen),

@@ -145,3 +145,41 @@ def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
     )
     db.session.commit()
     assert granted.neutralises_id == overdue.id
+
+
+# --- 11. small claims pay without freezing, unless the case finds the merchant liable -----
+
+
+def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(seeded):
+    from complaints.cases.workflow import Actor, fire
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+    from tests.app.test_compensation_support import sanya_fund
+    from workflows.states import Role
+
+    case = eligible_case(AH_HAI)
+    handler = Actor(Role.HANDLER, "1")
+    fire(case, "merchant_dispute", MERCHANT, now=utcnow(), reason="the price was on the board")
+    fire(case, "accept", handler, now=utcnow())
+    db.session.commit()
+    claim = request_claim(case, 30_000, TOURIST, now=utcnow())
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
+    fund = sanya_fund()
+    receivable = dict(fund_id=fund.id, enterprise_id=claim.enterprise_id)
+    assert claim.state is C.PAID
+    assert claim.recovery is None
+    assert ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, **receivable) == 0
+    assert CreditEventKind.COMPENSATION_PAID not in _credit_kinds(claim)
+
+    fire(case, "record_agreement", handler, now=utcnow(), reason="refund of ¥300 agreed")
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN
+    assert claim.merchant_frozen
+    assert claim.recovery.state is RecoveryState.OPEN
+    assert ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, **receivable) == 30_000
+    assert ledger.balance_of(AccountKind.FUND_EXPENSE, fund_id=fund.id) == 0
+    assert CreditEventKind.COMPENSATION_PAID in _credit_kinds(claim)
+    assert_books_balance()
