@@ -212,8 +212,11 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         starts_deadline=DeadlineKind.APPEAL_WINDOW),
     # Transfer to the competent agency keeps the case in place; the receiving agency sees it
     # in its queue. The reason is the legal record of why this agency let it go.
-    row("transfer", [S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS,
-        reason_required=True),
+    row("transfer", [S.SUBMITTED, S.MEDIATION], None, REGULATORS, reason_required=True),
+    # The receiving agency decides on acceptance within its own full time (Art. 14 counts
+    # from its receipt), and has not been escalated for the sender's delay.
+    row("transfer", [S.REGULATOR_REVIEW], None, REGULATORS, reason_required=True,
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION, sets=(("escalated", False),)),
     # Art. 20: testing and appraisal time does not count toward the mediation limit.
     row("pause_for_appraisal", [S.MEDIATION], None, [Role.HANDLER],
         guards=(Guard("appraisal_paused", False),), sets=(("appraisal_paused", True),)),
@@ -224,9 +227,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     row("terminate", [S.MEDIATION], S.TERMINATED, REGULATORS,
         ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE,
         ground_guards=((TerminationGround.TIME_LIMIT_REACHED.value, Guard("deadline_passed")),)),
-    # A late regulator is reported to the supervisor once per state. Terminated is included
-    # because the parties must still be told within the termination-notice limit (Art. 21).
-    row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION, S.TERMINATED], None, [Role.SYSTEM],
+    # A late regulator is reported to the supervisor once per state. A terminated case is not:
+    # both parties are told in the termination's own transaction (Art. 21's notice), so when
+    # the notice limit runs out the system closes it instead (see the tick).
+    row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION], None, [Role.SYSTEM],
         guards=(Guard("deadline_passed"), Guard("escalated", False)),
         sets=(("escalated", True),)),
     row("withdraw", OPEN_STATES, S.WITHDRAWN, [Role.TOURIST]),

@@ -194,6 +194,7 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
     if "due_at" not in facts:
         deadline = open_deadline_for(case.id)
         facts["due_at"] = deadline.due_at if deadline is not None else None
+        facts.setdefault("due_provisional", deadline is not None and deadline.provisional)
     event = db.session.scalar(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.trigger == trigger)

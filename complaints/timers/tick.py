@@ -34,7 +34,8 @@ ON_EXPIRY = {
     CaseState.MERCHANT_RESPONSE: "merchant_deadline_passed",
     CaseState.REGULATOR_REVIEW: "escalate",
     CaseState.MEDIATION: "escalate",
-    CaseState.TERMINATED: "escalate",
+    # The parties were told at termination (Art. 21): the case closes, nobody is escalated.
+    CaseState.TERMINATED: "close",
     CaseState.DECLINED: "close",  # the appeal window of a declined case ran out
 }
 REMINDED_PARTY = {

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from complaints.cases.workflow import Actor, available_actions, fire, route
 from complaints.clock import LOCAL_ZONE
@@ -14,7 +15,7 @@ from complaints.timers.tick import run_tick
 from tests.app.helpers import file_case, outlet_named
 from workflows.grounds import TerminationGround
 from workflows.machine import RefusalCode, TransitionRefused
-from workflows.policy import Policy, hours
+from workflows.policy import Policy, hours, working_days
 from workflows.states import CaseState, DeadlineKind, Role
 
 FILED_AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 10:00 in Hainan
@@ -204,3 +205,77 @@ def test_the_running_deadline_is_not_passed_while_paused(seeded):
         fire(case, "terminate", HANDLER, now=far_later, ground="time_limit_reached")
     db.session.rollback()
     assert open_deadline_for(case.id).paused_at is not None
+
+
+# --- 16. transfer, termination, provisional flags, next-step text -------------------------
+
+
+def test_a_transfer_gives_the_receiving_agency_its_own_acceptance_clock(seeded):
+    from complaints.agencies.models import Agency
+    from complaints.console.services import transfer_case
+
+    case = file_case(outlet_named("Taxi Qiong B·T1234"), now=FILED_AT)
+    route(case, FILED_AT)
+    db.session.commit()
+    first_due = open_deadline_for(case.id).due_at
+    late = first_due + timedelta(hours=1)
+    run_tick(late)  # the sending agency was late: escalated
+    db.session.refresh(case)
+    assert case.escalated
+    haikou = db.session.scalar(select(Agency).where(Agency.slug == "amr-460100"))
+    transfer_case(case, HANDLER, haikou.id, "the outlet operates in Haikou", late)
+    db.session.commit()
+    deadline = open_deadline_for(case.id)
+    assert deadline.started_at == late
+    # 7 working days from Fri 4 Dec 2026 at the receiving agency: 7-11, 14, 15 Dec.
+    assert deadline.due_at.astimezone(LOCAL_ZONE).date().isoformat() == "2026-12-15"
+    assert not case.escalated
+
+
+def test_a_terminated_case_is_closed_not_escalated(seeded):
+    case = _in_mediation()
+    fire(case, "terminate", HANDLER, now=FILED_AT, ground="party_refused")
+    db.session.commit()
+    due = open_deadline_for(case.id).due_at
+    run_tick(due + timedelta(minutes=1))
+    db.session.refresh(case)
+    assert case.state is CaseState.CLOSED
+    assert not any(e.trigger == "escalate" for e in case.events)
+    assert open_deadline_for(case.id).kind is DeadlineKind.APPEAL_WINDOW
+
+
+def test_provisional_deadlines_are_flagged_to_the_merchant(app, client, seeded):
+    from complaints.notices.models import Notification
+    from tests.app.test_portal_support import AH_HAI_OWNER, sign_in
+
+    app.extensions["anxin_policy"] = Policy(merchant_response=working_days(3))
+    try:
+        december = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
+        case = file_case(outlet_named("Ah Hai"), now=december)
+        route(case, december)
+        db.session.commit()
+        assert open_deadline_for(case.id).provisional
+        sms = db.session.scalar(
+            select(Notification.body).where(
+                Notification.case_id == case.id, Notification.event_key == "route_to_merchant"
+            )
+        )
+        assert "provisional" in sms or "暂定" in sms
+        sign_in(client, AH_HAI_OWNER)
+        page = client.get(f"/merchant/cases/{case.number}?lang=en").get_data(as_text=True)
+        assert 'id="provisional-note"' in page
+    finally:
+        app.extensions.pop("anxin_policy", None)
+
+
+def test_the_tourists_next_step_quotes_the_policy(client, seeded):
+    from complaints.cases.services import tracking_key_for
+
+    case = file_case(outlet_named("Coconut Dream tour desk"), now=FILED_AT, key="k" * 24)
+    case.merchant_first = False
+    route(case, FILED_AT)
+    db.session.commit()
+    key = tracking_key_for("k" * 24, "test-secret-key-not-for-production")
+    page = client.get(f"/t/{key}?lang=en").get_data(as_text=True)
+    # A tour complaint: Order 32's 5 working days, not a hard-coded 7.
+    assert "accept the complaint within 5 working days" in page
