@@ -71,10 +71,10 @@ def _check_policies(app: Flask) -> None:
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
     from complaints.privacy.services import RetentionPolicy
-    from workflows.policy import Policy
+    from workflows.policy import PolicySet
 
     for name, policy_class in (
-        ("WORKFLOW_POLICY", Policy),
+        ("WORKFLOW_POLICY", PolicySet),
         ("CREDIT_POLICY", CreditPolicy),
         ("RETENTION_POLICY", RetentionPolicy),
     ):

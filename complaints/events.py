@@ -92,6 +92,8 @@ class CompensationPaid:
 
     claim: Claim
     now: datetime
+    # False for a small claim paid without freezing the merchant (no receivable, no recovery).
+    merchant_frozen: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,36 @@ class RecoveryOverdue:
     """The merchant did not repay the fund by the due date."""
 
     claim: Claim
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MerchantHeldLiable:
+    """A case found the merchant liable for a small claim the fund had paid without freezing
+    it: the payout now counts against the merchant and is recovered."""
+
+    claim: Claim
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RepaymentRejected:
+    """A fund manager rejected the repayment reference a merchant typed: the due date runs on."""
+
+    claim: Claim
+    reason: str | None
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineMoved:
+    """A calendar correction moved a running deadline: the party it binds is told (`notice`
+    names the message)."""
+
+    case: Case
+    notice: str
+    due_at: datetime
     now: datetime
 
 

@@ -17,6 +17,8 @@ from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
+from complaints.timers.services import start_deadline
+from workflows.machine import FILING_STARTS_DEADLINE
 from workflows.states import CaseState, Role
 
 
@@ -36,6 +38,10 @@ class ComplaintInput:
     contact_consent: bool
     source: CaseSource
     submission_key: str
+    harm_known_on: date | None = None
+    contract_ended_on: date | None = None
+    merchant_first: bool = True
+    tourist_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,10 @@ def file_complaint(
         category=data.category,
         description=data.description,
         occurred_on=data.occurred_on,
+        harm_known_on=data.harm_known_on,
+        contract_ended_on=data.contract_ended_on,
+        merchant_first=data.merchant_first,
+        tourist_address=data.tourist_address,
         amount_paid_fen=data.amount_paid_fen,
         amount_claimed_fen=data.amount_claimed_fen,
         remedy=data.remedy,
@@ -136,6 +146,8 @@ def file_complaint(
         now=now,
         first=True,
     )
+    # Order 121: the time to verify the complainant's identity starts now.
+    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now)
     publish(
         CaseFiled(case=case, tracking_url=public_base_url + tracking_path(tracking_key), now=now)
     )

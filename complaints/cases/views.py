@@ -10,6 +10,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
+from complaints.agencies.routing import route_agency
 from complaints.cases import services
 from complaints.cases.evidence import stage_uploads, staged_evidence
 from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
@@ -28,6 +29,7 @@ from complaints.merchants.services import (
 from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
 from complaints.privacy.services import current_policy as current_retention
+from complaints.timers.services import current_calendar, current_policy, policy_set
 
 bp = Blueprint("cases", __name__)
 
@@ -73,8 +75,26 @@ def complain_about_enterprise(uscc: str):
     return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
 
 
+def _policy_for(enterprise, outlets):
+    """The time limits a complaint about this merchant falls under, by category: the agency
+    that would receive it and the category pick the scope (Order 32 for tours)."""
+    division_code = outlets[0].division_code if len(outlets) == 1 else enterprise.division_code
+
+    def policy_for(category: str | None):
+        try:
+            chosen = Category(category)
+        except ValueError:
+            return current_policy()
+        agency = route_agency(division_code, chosen)
+        return policy_set().resolve(agency.slug if agency else None, chosen.value)
+
+    return policy_for
+
+
 def _complaint_form(enterprise, *, outlets, source: CaseSource):
     form = ComplaintForm()
+    form.policy_for = _policy_for(enterprise, outlets)
+    form.calendar = current_calendar()
     form.outlet_code.choices = [SelectChoice(o.code, o.name_zh) for o in outlets]
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
@@ -112,6 +132,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         outlets=outlets,
         staged=staged,
         limited_until=limited_until,
+        merchant_stage=current_policy().merchant_stage,
     ), status
 
 
@@ -185,6 +206,10 @@ def _file(form, enterprise, outlet, source):
         contact_consent=form.contact_consent.data,
         source=source,
         submission_key=form.submission_key.data,
+        harm_known_on=form.harm_known_on.data,
+        contract_ended_on=form.contract_ended_on.data,
+        merchant_first=form.first_answer.data != "regulator",
+        tourist_address=(form.tourist_address.data or "").strip(),
     )
     try:
         filed = services.file_complaint(

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import (
@@ -232,6 +233,7 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
     if "due_at" not in facts:
         deadline = open_deadline_for(case.id)
         facts["due_at"] = deadline.due_at if deadline is not None else None
+        facts.setdefault("due_provisional", deadline is not None and deadline.provisional)
     if "reason" in facts and "ground_basis" in facts:
         return facts
     event = db.session.scalar(
@@ -241,15 +243,19 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
         .limit(1)
     )
     facts.setdefault("reason", event.reason if event is not None else "")
-    facts.setdefault("ground_basis", _ground_basis(event.ground if event is not None else None))
+    facts.setdefault(
+        "ground_basis",
+        _ground_basis(event.ground if event is not None else None, local_today(case.created_at)),
+    )
     return facts
 
 
-def _ground_basis(ground: str | None) -> str | None:
-    """The article a decision rests on, cited in the recipient's language."""
+def _ground_basis(ground: str | None, received_on) -> str | None:
+    """The article a decision rests on, under the rule in force at receipt, cited in the
+    recipient's language."""
     for kind in (DeclineGround, TerminationGround):
         if ground in {member.value for member in kind}:
-            return legal_basis_label(kind(ground))
+            return legal_basis_label(kind(ground), received_on)
     return None
 
 
