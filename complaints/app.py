@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     register_config(app, overrides)
     register_extensions(app)
+    register_assets(app)
     register_models()
     register_subscribers()
     register_blueprints(app)
@@ -68,6 +69,17 @@ def register_extensions(app: Flask) -> None:
     extensions.csrf.init_app(app)
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
+    # Kept scan pages are dropped when a commit changes what they show (see scan_cache).
+    from complaints.merchants import scan_cache
+
+    scan_cache.install()
+
+
+def register_assets(app: Flask) -> None:
+    """Fingerprinted static files (static_url) and compressed responses."""
+    from complaints.assets import register_assets as register
+
+    register(app)
 
 
 def _chosen_language() -> str | None:

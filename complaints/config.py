@@ -99,12 +99,13 @@ def load_config(instance_path: str, environ=None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ("zh", "en"),
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
-        # Rendered public scan pages, shared by all web processes when Redis is there. Tests
-        # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.
+        # Rendered public scan pages, shared by all web processes when Redis is there and
+        # dropped on commit of any change they show (merchants/scan_cache.py); the seconds are
+        # only an upper bound. Tests render every time (0) unless they turn it on.
         "CACHE_TYPE": "RedisCache" if environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": environ.get("REDIS_URL", ""),
         "CACHE_KEY_PREFIX": "anxin:",
-        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 15),
+        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 3600),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
         "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tourist may take a while on a bad network

@@ -36,6 +36,14 @@ class ScanResult:
     outlet: Outlet | None = None
 
 
+def outlet_code_of(token: str) -> str | None:
+    """The outlet code a genuine token names (signature checked, no database)."""
+    try:
+        return _signer().unsign(token)[0]
+    except BadOutletToken:
+        return None
+
+
 def resolve_scan_token(token: str) -> ScanResult:
     try:
         code, version = _signer().unsign(token)
