@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 from workflows.states import CaseState, Role
 
@@ -41,6 +41,12 @@ class Case(db.Model):
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
         # The console queue: an agency's cases by state, in id order for its keyset cursor.
         Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
+        # Substring search (console `q`) and similar-text duplicate candidates: pg_trgm GIN
+        # on PostgreSQL (a plain index on SQLite, which ignores the options).
+        trigram_index("ix_cases_description_trgm", "description"),
+        trigram_index("ix_cases_number_trgm", "number"),
+        # Duplicate candidates: an outlet's most recent cases, newest first.
+        Index("ix_cases_outlet_created", "outlet_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,59 @@
+"""The queue's merchant-name and free-text filters, each resolved once per request.
+
+Both are substring searches (`ILIKE '%...%'`), which no btree answers. On PostgreSQL the
+`pg_trgm` GIN indexes (`ix_cases_description_trgm`, `ix_cases_number_trgm`,
+`ix_enterprises_name_*_trgm`) answer them for three characters or more. A text search first looks
+up the agency's matching case ids through those indexes (one statement, at most MAX_IDS rows),
+and the queue's per-state statements then read those cases by id: a rare word no longer makes
+every statement walk all of the agency's cases. A word so common that more than MAX_IDS cases
+contain it is left as a filter on the queue's ordered walk, which meets a match every few rows.
+
+Limit: a trigram needs three characters, so one- and two-character searches (many Chinese words)
+are not served by the index and filter the ordered walk as before (fast for a common word, slow
+for a rare one). SQLite (development) has no trigram index and always filters.
+"""
+
+from sqlalchemy import ColumnElement, or_, select
+
+from complaints.cases.models import Case
+from complaints.extensions import db
+from complaints.merchants.models import Enterprise
+
+MAX_IDS = 2000
+TRIGRAM = 3
+
+
+def contains(column, text: str) -> ColumnElement:
+    """Case-insensitive substring, wildcards searched literally; `ILIKE` on PostgreSQL (which
+    the trigram index serves, unlike the `lower(x) LIKE` of `icontains`)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _indexed() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def merchant_condition(text: str) -> ColumnElement:
+    """Cases of merchants whose Chinese or English name contains the text."""
+    matching = select(Enterprise.id).where(
+        or_(contains(Enterprise.name_zh, text), contains(Enterprise.name_en, text))
+    )
+    ids = db.session.scalars(matching.limit(MAX_IDS + 1)).all()
+    if len(ids) > MAX_IDS:
+        return Case.enterprise_id.in_(matching)
+    return Case.enterprise_id.in_(ids)
+
+
+def text_condition(agency_id: int, text: str) -> ColumnElement:
+    """Cases whose description or number contains the text."""
+    text = text.strip()
+    condition = or_(contains(Case.description, text), contains(Case.number, text))
+    if len(text) < TRIGRAM or not _indexed():
+        return condition
+    ids = db.session.scalars(
+        select(Case.id).where(Case.agency_id == agency_id, condition).limit(MAX_IDS + 1)
+    ).all()
+    if len(ids) > MAX_IDS:
+        return condition
+    return Case.id.in_(ids)
