@@ -58,6 +58,9 @@ def _check_policies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     extensions.db.init_app(app)
+    from complaints.replica import register_replica
+
+    register_replica(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )

@@ -57,6 +57,12 @@ def load_config(instance_path: str, environ=None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
+    replica_url = environ.get("DATABASE_REPLICA_URL") or ""
+    if replica_url.startswith("postgresql://"):
+        replica_url = "postgresql+psycopg://" + replica_url.removeprefix("postgresql://")
+    if replica_url and not replica_url.startswith("postgresql"):
+        raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
+
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     if env == "production" and not public_base_url:
         raise ConfigError("PUBLIC_BASE_URL must be set in production: printed QR codes carry it")
@@ -68,6 +74,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         "QR_SIGNING_KEY": qr_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # Optional hot standby for console lists, analytics, exports, API reads (replica.py).
+        "DATABASE_REPLICA_URL": replica_url,
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
         "UPLOAD_DIR": upload_dir,
