@@ -2,7 +2,9 @@
 
 from bench.loadgen import WrkResult
 
-RATIO_TARGET = 0.5
+# Issue 13's targets: the scan page at 0.7 of the trivial endpoint (its cache invalidated on
+# change), a submission at 0.5 of the one-row insert.
+RATIO_TARGET = {"scan": 0.7, "submission": 0.5}
 P99_MS = 100.0
 ORDER = ("trivial", "scan", "insert", "submission")
 EXPECTED = {"trivial": 200, "scan": 200, "insert": 201, "submission": 303}
@@ -31,7 +33,7 @@ def verdicts(results: dict[str, WrkResult]) -> dict[str, tuple[float, bool, bool
     out = {}
     for name, ceiling in CEILING.items():
         ratio = results[name].rps / results[ceiling].rps
-        out[name] = (ratio, ratio >= RATIO_TARGET, results[name].p99_ms < P99_MS)
+        out[name] = (ratio, ratio >= RATIO_TARGET[name], results[name].p99_ms < P99_MS)
     return out
 
 
@@ -169,7 +171,7 @@ def render(
             ratio_text = f"{ratio:.2f} of {CEILING[name]}"
             met = (
                 f"**{'yes' if rate_ok and p99_ok else 'no'}** "
-                f"(≥ 0.50: {'yes' if rate_ok else 'no'}; "
+                f"(≥ {RATIO_TARGET[name]:.2f}: {'yes' if rate_ok else 'no'}; "
                 f"p99 < 100 ms: {'yes' if p99_ok else 'no'})"
             )
         else:
@@ -181,7 +183,7 @@ def render(
     lines += [
         "",
         *_disturbed(results),
-        "Targets: scan page ≥ 50% of the trivial endpoint's throughput; a complete submission "
+        "Targets: scan page ≥ 70% of the trivial endpoint's throughput; a complete submission "
         "(case, audit event, outbox) ≥ 50% of the one-row insert's; p99 under 100 ms at "
         "those rates. wrk runs a closed loop of "
         f"{settings['connections']} connections over {settings['workers']} sync workers, so a "
