@@ -153,6 +153,8 @@ def queue_page(
     page = QueuePage()
     first = after.segment if after else 0
     conditions = _where(agency_id, filters)  # once: the text and name lookups run here
+    if any(condition is search.NOTHING for condition in conditions):
+        return page  # the lookups found no merchant or no text: no statement to send
     for segment in range(first, len(SEGMENTS)):
         wanted = size + 1 - len(page.rows)  # one more than a page tells us a next page exists
         start = after if after and after.segment == segment else None

@@ -87,3 +87,16 @@ def test_postgres_answers_substring_searches_from_trigram_indexes(app_ctx):
         for index, query in queries.items():
             plan = "\n".join(conn.execute(text(f"EXPLAIN {query}")).scalars())
             assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_a_search_that_finds_nothing_sends_no_queue_statement(client, described):
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?q=无此内容的投诉&merchant=taxi").get_data(as_text=True)
+    assert numbers(page) == []
+    if db.engine.dialect.name == "postgresql":
+        assert not any("case_deadlines" in s for s in statements.sent)
+    with Statements() as statements:
+        page = client.get("/console/?merchant=no-such-merchant-name").get_data(as_text=True)
+    assert numbers(page) == []
+    assert not any("case_deadlines" in s for s in statements.sent)
