@@ -35,9 +35,10 @@ def flame_section(svg: Path) -> list[str]:
     lines = [
         "## Flame graph: submission",
         "",
-        f"`{svg.relative_to(ROOT)}`: py-spy sampling every gunicorn worker during the measured "
-        "submission run (open it in a browser). The frames of our code holding the most "
-        "samples (inclusive: a frame's callees count toward it):",
+        f"`{svg.relative_to(ROOT)}`: py-spy sampling every gunicorn worker during a submission "
+        "run of its own after the measured one (sampling costs CPU; open the SVG in a "
+        "browser). The frames of our code holding the most samples (inclusive: a frame's "
+        "callees count toward it):",
         "",
         "| frame | samples | share of all samples |",
         "|---|---:|---:|",

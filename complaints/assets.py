@@ -91,6 +91,8 @@ def asset_version() -> str:
 
 def chosen_encoding(available) -> str:
     """brotli, else gzip, else identity, as the client's Accept-Encoding allows."""
+    if "Accept-Encoding" not in request.headers:
+        return "identity"
     accepted = request.accept_encodings
     for encoding in ("br", "gzip"):
         if encoding in available and accepted[encoding] > 0:
@@ -101,11 +103,10 @@ def chosen_encoding(available) -> str:
 def encoded_response(bodies: dict[str, bytes], mimetype: str) -> Response:
     """One of the prepared bodies; flask-compress skips it (Content-Encoding is set)."""
     encoding = chosen_encoding(bodies)
-    response = Response(bodies[encoding], mimetype=mimetype)
+    headers = {"Vary": "Accept-Encoding"}
     if encoding != "identity":
-        response.headers["Content-Encoding"] = encoding
-    response.vary.add("Accept-Encoding")
-    return response
+        headers["Content-Encoding"] = encoding
+    return Response(bodies[encoding], mimetype=mimetype, headers=headers)
 
 
 def serve_asset(name: str) -> Response:
