@@ -239,10 +239,10 @@ def _where(agency_id: int, filters: QueueFilters) -> list:
     if filters.division:
         conditions.append(Case.division_code == filters.division)
     if filters.merchant:
-        conditions.append(search.merchant_condition(filters.merchant))
+        conditions.append(search.merchant_condition(agency_id, filters.merchant))
     if filters.q and CASE_NUMBER.fullmatch(filters.q.strip().upper()):
         # A whole case number: one lookup in the unique index instead of a text scan.
-        conditions.append(Case.number == filters.q.strip().upper())
+        conditions.append(search.number_condition(agency_id, filters.q.strip().upper()))
     elif filters.q:
         conditions.append(search.text_condition(agency_id, filters.q))
     return conditions
