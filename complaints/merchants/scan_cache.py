@@ -21,13 +21,16 @@ page is kept only until `Standing.changes_at`, and at most SCAN_CACHE_SECONDS.
 
 from __future__ import annotations
 
+import functools
 import gzip
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import brotli
 from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -43,6 +46,27 @@ _enterprise_of_code: dict[str, int] = {}
 _MEMO_LIMIT = 50_000
 
 
+log = logging.getLogger(__name__)
+
+
+def _tolerant(fallback):
+    """The cache is a help, never a reason to fail: without it a scan renders from the
+    database, and a commit that could not drop its tokens has still happened."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (RedisError, OSError) as exc:
+                log.warning("scan page cache unavailable in %s: %s", function.__name__, exc)
+                return fallback(*args, **kwargs) if callable(fallback) else fallback
+
+        return wrapper
+
+    return decorate
+
+
 def enterprise_key(enterprise_id: int) -> str:
     return f"scanv:e:{enterprise_id}"
 
@@ -55,6 +79,7 @@ class KeptPage:
     bodies: dict[str, bytes]  # the HTML as is ("identity"), and brotli and gzip compressed
 
 
+@_tolerant(None)
 def lookup(page_key: str, outlet_code: str, now: datetime) -> dict[str, bytes] | None:
     """The kept page if every token it was rendered under is still current, else None."""
     enterprise_id = _enterprise_of_code.get(outlet_code)
@@ -85,6 +110,7 @@ class Render:
     tokens: tuple[str, str]
 
 
+@_tolerant(None)
 def before_render(outlet_code: str) -> Render | None:
     """Read (creating if missing) the tokens the page about to be rendered will be kept under.
 
@@ -125,9 +151,13 @@ def keep(
         "br": brotli.compress(identity, quality=5),
         "gzip": gzip.compress(identity, compresslevel=6, mtime=0),
     }
-    page = KeptPage(enterprise_id, render.tokens, fresh_until, bodies)
-    cache.set(page_key, page, timeout=current_app.config["SCAN_CACHE_SECONDS"])
+    _store(page_key, KeptPage(enterprise_id, render.tokens, fresh_until, bodies))
     return bodies
+
+
+@_tolerant(None)
+def _store(page_key: str, page: KeptPage) -> None:
+    cache.set(page_key, page, timeout=current_app.config["SCAN_CACHE_SECONDS"])
 
 
 def _remember(outlet_code: str, enterprise_id: int) -> None:
@@ -164,6 +194,7 @@ def _notice_bulk_writes(state):
     return result
 
 
+@_tolerant(None)
 def _drop_tokens(session: Session) -> None:
     changed = session.info.pop(_STALE, None)
     if not changed or not has_app_context() or not current_app.config["SCAN_CACHE_SECONDS"]:

@@ -241,3 +241,30 @@ def _complaints_shown(html: str) -> int:
     marker = 'data-field="complaints">'
     start = html.index(marker) + len(marker)
     return int(html[start : html.index("<", start)])
+
+
+def test_without_its_cache_the_page_renders_and_writes_commit(app, seeded, database_url, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens there once the socket closes
+    broken = _make_cached_app(
+        app,
+        database_url,
+        tmp_path,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=f"redis://127.0.0.1:{closed_port}/0",
+    )
+    try:
+        path, _ = _scan_path(broken)
+        client = broken.test_client()
+        for _ in range(3):
+            assert client.get(path).status_code == 200
+        with broken.app_context():
+            outlet_named("Ah Hai").enterprise.name_en = "Renamed Without Redis"
+            db.session.commit()  # the tokens cannot be dropped: the commit stands regardless
+        assert "Renamed Without Redis" in _page(client, path)[1]
+    finally:
+        with broken.app_context():
+            db.engine.dispose()
