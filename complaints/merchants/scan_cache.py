@@ -182,10 +182,17 @@ def _collect_changes(session: Session, _flush_context) -> None:
 
 
 def _notice_bulk_writes(state):
-    if not (state.is_update or state.is_delete):
+    if not (state.is_insert or state.is_update or state.is_delete):
         return None
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) not in _WATCHED_TABLES:
+        return None
+    if state.is_insert:
+        # A Core INSERT (a filing written in one statement): its rows name their enterprise.
+        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+        named = [row.get("enterprise_id") for row in rows if isinstance(row, dict)]
+        for enterprise_id in named if named and None not in named else [ALL]:
+            mark_enterprise_changed(state.session, enterprise_id)
         return None
     # A conditional UPDATE that matched nothing (an agreeing trusted flag) changes no page.
     result = state.invoke_statement()

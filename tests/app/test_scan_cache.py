@@ -268,3 +268,27 @@ def test_without_its_cache_the_page_renders_and_writes_commit(app, seeded, datab
     finally:
         with broken.app_context():
             db.engine.dispose()
+
+
+def test_a_core_insert_names_its_enterprise(cached_app):
+    """A filing written as one Core INSERT (not through the unit of work) still drops the page."""
+    from sqlalchemy import insert
+
+    from complaints.cases.models import Case
+
+    path, _ = _scan_path(cached_app)
+    client = cached_app.test_client()
+    _warm(client, path)
+    before = _complaints_shown(_page(client, path)[1])
+    with cached_app.app_context():
+        model = file_case(outlet_named("Ah Hai"), now=utcnow())
+        columns = {
+            c.key: getattr(model, c.key) for c in Case.__table__.columns if c.key not in ("id",)
+        }
+        columns.update(
+            number=model.number + "X", tracking_key_hash="t" * 64, submission_key_hash="s" * 64
+        )
+        _warm(client, path, times=1)
+        db.session.execute(insert(Case), [{k: v for k, v in columns.items() if v is not None}])
+        db.session.commit()
+    assert _complaints_shown(_page(client, path)[1]) == before + 2
