@@ -50,6 +50,7 @@ worker: install
 	$(FLASK) worker
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).

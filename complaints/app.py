@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_proxies(app)
     register_input_guard(app)
     register_extensions(app)
+    register_assets(app)
     register_models()
     register_subscribers()
     register_blueprints(app)
@@ -86,6 +87,9 @@ def _check_policies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     extensions.db.init_app(app)
+    from complaints.replica import register_replica
+
+    register_replica(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )
@@ -97,6 +101,17 @@ def register_extensions(app: Flask) -> None:
     extensions.csrf.init_app(app)
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
+    # Kept scan pages are dropped when a commit changes what they show (see scan_cache).
+    from complaints.merchants import scan_cache
+
+    scan_cache.install()
+
+
+def register_assets(app: Flask) -> None:
+    """Fingerprinted static files (static_url) and compressed responses."""
+    from complaints.assets import register_assets as register
+
+    register(app)
 
 
 def _chosen_language() -> str | None:

@@ -57,6 +57,12 @@ def load_config(instance_path: str, environ=None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
+    replica_url = environ.get("DATABASE_REPLICA_URL") or ""
+    if replica_url.startswith("postgresql://"):
+        replica_url = "postgresql+psycopg://" + replica_url.removeprefix("postgresql://")
+    if replica_url and not replica_url.startswith("postgresql"):
+        raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
+
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     if env == "production":
         _refuse_weak_production_settings(secret, qr_key, public_base_url)
@@ -68,6 +74,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         "QR_SIGNING_KEY": qr_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # Optional hot standby for console lists, analytics, exports, API reads (replica.py).
+        "DATABASE_REPLICA_URL": replica_url,
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
         "UPLOAD_DIR": upload_dir,
@@ -121,13 +129,14 @@ def load_config(instance_path: str, environ=None) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "TRUSTED_PROXIES": _trusted_proxies(environ),
-        # Rendered public scan pages, shared by all web processes when Redis is there. Tests
-        # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.
+        # Rendered public scan pages, shared by all web processes when Redis is there and
+        # dropped on commit of any change they show (merchants/scan_cache.py); the seconds are
+        # only an upper bound. Tests render every time (0) unless they turn it on.
         "CACHE_TYPE": "RedisCache" if environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": environ.get("REDIS_URL", ""),
         "CACHE_KEY_PREFIX": "anxin:",
         "CACHE_OPTIONS": REDIS_CACHE_OPTIONS if environ.get("REDIS_URL") else None,
-        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 15),
+        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 3600),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
         "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tourist may take a while on a bad network

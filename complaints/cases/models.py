@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.audit_chain import HashChained
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 from workflows.states import CaseState, Role
 
@@ -52,6 +52,12 @@ class Case(db.Model):
             postgresql_where=text("personal_data_purged_at IS NULL"),
             sqlite_where=text("personal_data_purged_at IS NULL"),
         ),
+        # Substring search (console `q`) and similar-text duplicate candidates: pg_trgm GIN
+        # on PostgreSQL (a plain index on SQLite, which ignores the options).
+        trigram_index("ix_cases_description_trgm", "description"),
+        trigram_index("ix_cases_number_trgm", "number"),
+        # Duplicate candidates: an outlet's most recent cases, newest first.
+        Index("ix_cases_outlet_created", "outlet_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ from complaints.notices.history import ResendRefused, resend
 from complaints.outbox.services import after_commit
 from complaints.portal import services as portal
 from complaints.portal.messages import MessageRefused
+from complaints.replica import reads_from_replica
 from workflows.machine import TransitionRefused
 
 
@@ -111,6 +112,7 @@ def resend_notification(notification_id: int):
 
 
 @bp.get("/notifications")
+@reads_from_replica
 def notifications():
     return _render_log()
 

@@ -34,6 +34,7 @@ from complaints.console.forms import (
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.outbox.services import after_commit
+from complaints.replica import reads_from_replica
 from complaints.timers.services import open_deadline_for
 from workflows.machine import RefusalCode, TransitionRefused
 from workflows.states import CaseState
@@ -57,6 +58,7 @@ def _locale() -> str:
 
 
 @bp.get("/")
+@reads_from_replica
 def queue():
     account = current_user
     agency = account.agency

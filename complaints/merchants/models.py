@@ -4,7 +4,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 
 
@@ -12,6 +12,11 @@ class Enterprise(db.Model):
     """A merchant, keyed by its Unified Social Credit Code (GB 32100-2015)."""
 
     __tablename__ = "enterprises"
+    # The console's merchant-name filter is a substring search (pg_trgm GIN on PostgreSQL).
+    __table_args__ = (
+        trigram_index("ix_enterprises_name_zh_trgm", "name_zh"),
+        trigram_index("ix_enterprises_name_en_trgm", "name_en"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
