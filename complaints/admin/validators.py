@@ -1,0 +1,108 @@
+"""Cell checks shared by the import files and the admin forms: divisions, phones, e-mails, USCC."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import ValidationError
+
+from complaints.cases.forms import to_e164
+from complaints.extensions import db
+from complaints.geo import hainan
+from complaints.geo.models import Division
+from complaints.merchants.uscc import is_checksum_only_failure, normalise_uscc, validate_uscc
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "对", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "不", "f"}
+LANGUAGES = {"zh": "zh", "en": "en", "中文": "zh", "英文": "en", "english": "en"}
+
+
+class CellInvalid(ValueError):
+    pass
+
+
+def hainan_division_codes() -> set[str]:
+    """GB/T 2260 codes of Hainan (the seeded reference table, else the packaged list)."""
+    codes = set(db.session.scalars(select(Division.code)))
+    return codes or {code for code, *_ in hainan.all_divisions()}
+
+
+def division_code(raw: str, known: set[str]) -> str:
+    code = raw.strip()
+    if code not in known:
+        raise CellInvalid(
+            _l(
+                "%(code)s is not a Hainan administrative division code (GB/T 2260), e.g. 460203 for 吉阳区.",
+                code=code,
+            )
+        )
+    return code
+
+
+def phone(raw: str) -> str:
+    try:
+        return to_e164(raw)
+    except ValidationError as exc:
+        raise CellInvalid(str(exc)) from None
+
+
+def email(raw: str) -> str:
+    value = raw.strip().lower()
+    if len(value) > 255 or not EMAIL.fullmatch(value):
+        raise CellInvalid(_l("%(value)s is not an e-mail address.", value=raw))
+    return value
+
+
+def yes_no(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellInvalid(_l("Write yes or no (是 or 否), not %(value)s.", value=raw))
+
+
+def language(raw: str) -> str:
+    code = LANGUAGES.get(raw.strip().lower())
+    if code is None:
+        raise CellInvalid(_l("The notification language is zh or en, not %(value)s.", value=raw))
+    return code
+
+
+def uscc(raw: str, *, override_reason: str | None) -> str:
+    """A valid code; one whose only fault is a check character passes with a recorded reason."""
+    code = normalise_uscc(raw)
+    problems = validate_uscc(code)
+    if not problems:
+        return code
+    if override_reason and is_checksum_only_failure(problems):
+        return code
+    detail = "; ".join(problem.message for problem in problems)
+    if is_checksum_only_failure(problems):
+        raise CellInvalid(
+            _l(
+                "Not a valid Unified Social Credit Code (GB 32100): %(detail)s. An early pilot code may be accepted with a reason for the override.",
+                detail=detail,
+            )
+        )
+    raise CellInvalid(
+        _l("Not a valid Unified Social Credit Code (GB 32100): %(detail)s.", detail=detail)
+    )
+
+
+def coordinate(raw: str, *, low: float, high: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise CellInvalid(_l("%(value)s is not a number in decimal degrees.", value=raw)) from None
+    if not low <= value <= high:
+        raise CellInvalid(
+            _l(
+                "%(value)s is outside Hainan (between %(low)s and %(high)s).",
+                value=raw,
+                low=low,
+                high=high,
+            )
+        )
+    return round(value, 6)
