@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise, Outlet
-from complaints.merchants.services import resolve_scan_token, ScanStatus
+from complaints.merchants.services import ScanStatus, resolve_scan_token
 
 PRINT_DPI = 150
 
