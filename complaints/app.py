@@ -140,6 +140,9 @@ def register_login(app: Flask) -> None:
     from complaints.console import credit_views  # noqa: F401
 
     app.register_blueprint(console_bp)
+    from complaints.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
 
 
 def register_cli(app: Flask) -> None:
