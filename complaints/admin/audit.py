@@ -60,7 +60,7 @@ def record_change(actor: Actor, subject_type: str, subject_key: str, action: str
 
 def write_changes(rows: list[dict]) -> None:
     if rows:
-        db.session.execute(insert(AdminChange), rows)
+        db.session.execute(insert(AdminChange.__table__), rows)
 
 
 @dataclass(frozen=True)

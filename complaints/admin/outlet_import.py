@@ -1,5 +1,7 @@
 """Outlets from a list: matched by (enterprise USCC, Chinese name), given a code when new."""
 
+import secrets
+
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
@@ -12,7 +14,7 @@ from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise, Outlet
-from complaints.merchants.tokens import new_outlet_code
+from complaints.merchants.tokens import OUTLET_CODE_ALPHABET, OUTLET_CODE_LENGTH
 from complaints.merchants.uscc import normalise_uscc
 
 ALIASES = {
@@ -62,7 +64,7 @@ CATEGORY_WORDS = {
 LATITUDE = (3.0, 20.5)
 LONGITUDE = (107.5, 118.0)
 FIELDS = ("name_en", "category", "division_code", "address", "latitude", "longitude")
-DEFAULTS = {"name_en": "", "address": ""}
+DEFAULTS = {"name_en": "", "address": "", "latitude": None, "longitude": None}
 
 
 def category(raw: str) -> Category:
@@ -204,7 +206,7 @@ class OutletImport:
                 )
             )
         if inserts:
-            db.session.execute(insert(Outlet), inserts)
+            db.session.execute(insert(Outlet.__table__), inserts)
         if updates:
             db.session.execute(update(Outlet), updates)
         write_changes(changes)
@@ -217,10 +219,15 @@ def fresh_codes(count: int) -> list[str]:
     200k outlets, so they are checked rather than hoped away)."""
     codes: set[str] = set()
     while len(codes) < count:
-        wanted = {new_outlet_code() for _ in range(count - len(codes))} - codes
+        wanted = {_random_code() for _ in range(count - len(codes))} - codes
         taken = set(db.session.scalars(select(Outlet.code).where(Outlet.code.in_(wanted))))
         codes |= wanted - taken
     return list(codes)
+
+
+def _random_code() -> str:
+    """What `new_outlet_code` makes, at a fifth of its cost: 32 letters, so 5 random bits each."""
+    return "".join(OUTLET_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(OUTLET_CODE_LENGTH))
 
 
 def _row(values: dict) -> dict:

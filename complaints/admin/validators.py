@@ -1,6 +1,7 @@
 """Cell checks shared by the import files and the admin forms: divisions, phones, e-mails, USCC."""
 
 import re
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,7 +41,32 @@ def division_code(raw: str, known: set[str]) -> str:
     return code
 
 
+_CN_MOBILE = re.compile(r"1\d{10}")
+
+
+@lru_cache(maxsize=4096)
+def _mobile_block_valid(sample: str) -> bool:
+    return bool(to_e164_or_none(sample))
+
+
+def to_e164_or_none(raw: str) -> str | None:
+    try:
+        return to_e164(raw)
+    except ValidationError:
+        return None
+
+
 def phone(raw: str) -> str:
+    """E.164. A plain 11-digit Chinese mobile number is judged by its first 7 digits (the
+    number block phonenumbers' metadata decides by), so a 100k-row import parses each block
+    once instead of every row; anything else goes through phonenumbers in full."""
+    value = raw.strip()
+    if _CN_MOBILE.fullmatch(value):
+        if _mobile_block_valid(value[:7] + "0000"):
+            return "+86" + value
+        raise CellInvalid(
+            _l("This is not a valid phone number; add the country code if it is not Chinese.")
+        )
     try:
         return to_e164(raw)
     except ValidationError as exc:
