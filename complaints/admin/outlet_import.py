@@ -1,7 +1,6 @@
 """Outlets from a list: matched by (enterprise USCC, Chinese name), given a code when new."""
 
 import secrets
-
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
