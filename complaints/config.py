@@ -28,6 +28,9 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+SERVED_URL_FILE = "served_url"
+
+
 def load_config(instance_path: str, environ=None) -> dict:
     environ = os.environ if environ is None else environ
     env = environ.get("ANXIN_ENV", "development")
@@ -58,6 +61,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if not public_base_url and env == "development":
+        # `make run` records the address it serves, so `flask outlets list` in another shell
+        # prints scan URLs for that port rather than the default one.
+        public_base_url = _served_url(instance_path)
     if env == "production" and not public_base_url:
         raise ConfigError("PUBLIC_BASE_URL must be set in production: printed QR codes carry it")
 
@@ -133,6 +140,14 @@ def _engine_options(database_url: str) -> dict:
         # Several threads (the dev server, browser tests) share the file; wait instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
+
+
+def _served_url(instance_path: str) -> str:
+    path = Path(instance_path) / SERVED_URL_FILE
+    try:
+        return path.read_text().strip().rstrip("/")
+    except OSError:
+        return ""
 
 
 def _instance_secret(instance_path: str) -> str:
