@@ -20,7 +20,7 @@ def test_outlet_urls_follow_the_port_make_run_serves(tmp_path):
 
 
 def test_make_run_starts_the_tick_with_the_server():
-    plan = subprocess.run(  # noqa: S603 - a dry run of our own Makefile
+    plan = subprocess.run(
         ["make", "-n", "run", "PORT=8123"],  # noqa: S607
         cwd=ROOT,
         capture_output=True,
