@@ -11,7 +11,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from complaints.admin import validators
 from complaints.admin.outlet_import import LATITUDE, LONGITUDE
@@ -136,3 +136,56 @@ class ImportForm(FlaskForm):
     dry_run = BooleanField(_l("Check only (change nothing)"))
     all_or_nothing = BooleanField(_l("Import nothing if any row is rejected"))
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class AgencyForm(FlaskForm):
+    slug = StringField(
+        _l("Short name (letters, digits, hyphens)"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=48),
+            Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lower-case letters, digits and -.")),
+        ],
+    )
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=128)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=160)])
+    division_code = SelectField(
+        _l("Administrative division"), validators=[InputRequired(_l("Choose a division."))]
+    )
+    notify_email = StringField(_l("Duty inbox (e-mail)"), validators=[_cell(validators.email)])
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+    def values(self) -> dict:
+        return {
+            "name_zh": self.name_zh.data.strip(),
+            "name_en": self.name_en.data.strip(),
+            "division_code": self.division_code.data,
+            "notify_email": self.notify_email.parsed,
+        }
+
+
+ANY = SelectChoice("", _l("Any"))
+
+
+class RoutingRuleForm(FlaskForm):
+    division_code = SelectField(_l("Administrative division"), validate_choice=True)
+    category = SelectField(
+        _l("Category"), choices=[ANY, *[SelectChoice(c.value, c.label) for c in Category]]
+    )
+    agency = SelectField(_l("Goes to"), validators=[InputRequired(_l("Choose an agency."))])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class RemoveRuleForm(FlaskForm):
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class PreviewForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET question that changes nothing
+
+    division = SelectField(_l("Administrative division"))
+    category = SelectField(
+        _l("Category"), choices=[SelectChoice(c.value, c.label) for c in Category]
+    )

@@ -4,7 +4,7 @@ import secrets
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 
 from complaints.admin import validators
 from complaints.admin.audit import Actor, change_row, changed_fields, write_changes
@@ -98,7 +98,7 @@ class OutletImport:
             "category": check.cell("category", category, required=True),
             "division_code": check.cell(
                 "division_code",
-                partial(validators.division_code, known=self.divisions),
+                partial(validators.outlet_division_code, known=self.divisions),
                 required=True,
             ),
             "address": check.text("address", max_length=255),
@@ -142,26 +142,7 @@ class OutletImport:
                         ),
                     )
                 )
-        existing = (
-            {
-                (row.enterprise_id, row.name_zh): row._asdict()
-                for row in db.session.execute(
-                    select(
-                        Outlet.id,
-                        Outlet.code,
-                        Outlet.enterprise_id,
-                        Outlet.name_zh,
-                        *[getattr(Outlet, name) for name in FIELDS],
-                    ).where(
-                        tuple_(Outlet.enterprise_id, Outlet.name_zh).in_(
-                            [(eid, values["name_zh"]) for _, values, eid in known]
-                        )
-                    )
-                )
-            }
-            if known
-            else {}
-        )
+        existing = _existing_outlets({(eid, values["name_zh"]) for _, values, eid in known})
         now = utcnow()
         inserts, updates, changes = [], [], []
         new_rows = [
@@ -211,6 +192,28 @@ class OutletImport:
         write_changes(changes)
         counts.imported, counts.updated = len(inserts), len(updates)
         return counts
+
+
+def _existing_outlets(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """Outlets matching (enterprise id, Chinese name) pairs. Two plain IN lists use the
+    (enterprise_id, name_zh) index on both databases, where PostgreSQL scans the whole table for
+    a row-value IN list; the few extra cross-matches are dropped here."""
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(
+            Outlet.id,
+            Outlet.code,
+            Outlet.enterprise_id,
+            Outlet.name_zh,
+            *[getattr(Outlet, name) for name in FIELDS],
+        ).where(
+            Outlet.enterprise_id.in_({eid for eid, _ in pairs}),
+            Outlet.name_zh.in_({name for _, name in pairs}),
+        )
+    )
+    found = {(row.enterprise_id, row.name_zh): row._asdict() for row in rows}
+    return {key: row for key, row in found.items() if key in pairs}
 
 
 def fresh_codes(count: int) -> list[str]:

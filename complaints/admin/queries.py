@@ -95,8 +95,12 @@ def outlet_page(
     return _page(statement, Outlet, after, limit)
 
 
-def division_choices(locale: str, within: frozenset[str] | None = None) -> list[SelectChoice]:
+def division_choices(
+    locale: str, within: frozenset[str] | None = None, *, for_outlets: bool = False
+) -> list[SelectChoice]:
     statement = select(Division).order_by(Division.code)
+    if for_outlets:  # an outlet is in a city, district or county, never "the province"
+        statement = statement.where(Division.parent_code.is_not(None))
     if within is not None:
         statement = statement.where(Division.code.in_(within))
     return [

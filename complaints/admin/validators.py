@@ -56,6 +56,18 @@ def to_e164_or_none(raw: str) -> str | None:
         return None
 
 
+def outlet_division_code(raw: str, known: set[str]) -> str:
+    code = division_code(raw, known)
+    if code == hainan.PROVINCE[0]:
+        raise CellInvalid(
+            _l(
+                "An outlet is in a city, district or county: %(code)s is the whole province.",
+                code=code,
+            )
+        )
+    return code
+
+
 def phone(raw: str) -> str:
     """E.164. A plain 11-digit Chinese mobile number is judged by its first 7 digits (the
     number block phonenumbers' metadata decides by), so a 100k-row import parses each block

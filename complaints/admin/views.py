@@ -146,7 +146,7 @@ def edit_enterprise(uscc: str):
 
 def _outlet_form(obj=None) -> AdminOutletForm:
     form = AdminOutletForm(obj=obj)
-    form.division_code.choices = queries.division_choices(_locale())
+    form.division_code.choices = queries.division_choices(_locale(), for_outlets=True)
     if obj is not None and request.method == "GET":
         form.uscc.data = obj.enterprise.uscc
         form.category.data = obj.category.value
@@ -271,3 +271,7 @@ def changes():
     return render_template(
         "admin/changes.html", rows=rows, next_before=next_before, filters=filters
     )
+
+
+# Routes on the same blueprint, kept in their own modules; importing attaches them.
+from complaints.admin import agency_views  # noqa: E402, F401

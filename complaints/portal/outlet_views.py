@@ -23,7 +23,7 @@ from complaints.portal.blueprints import merchant_bp, owner_only
 
 def _form(outlet=None) -> OutletForm:
     form = OutletForm(obj=outlet if request.method == "GET" else None)
-    form.division_code.choices = division_choices(str(get_locale() or "zh"))
+    form.division_code.choices = division_choices(str(get_locale() or "zh"), for_outlets=True)
     if outlet is not None and request.method == "GET":
         form.category.data = outlet.category.value
         form.lat.data = "" if outlet.latitude is None else str(outlet.latitude)

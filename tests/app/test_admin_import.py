@@ -211,6 +211,7 @@ OUTLET_REJECTS = [
     ([SEAFOOD[:-1] + "Z", "店", "", "餐饮", "460203", "", "", ""], "uscc", "No enterprise"),
     ([SEAFOOD, "店", "", "spa", "460203", "", "", ""], "category", "not a category"),
     ([SEAFOOD, "店", "", "餐饮", "469999", "", "", ""], "division_code", "Hainan"),
+    ([SEAFOOD, "店", "", "餐饮", "460000", "", "", ""], "division_code", "whole province"),
     ([SEAFOOD, "店", "", "餐饮", "460203", "", "95", "109.5"], "lat", "outside Hainan"),
     ([SEAFOOD, "店", "", "餐饮", "460203", "", "18.2", "east"], "long", "not a number"),
     ([SEAFOOD, "店", "", "餐饮", "460203", "", "18.2", ""], "long", "both"),
