@@ -13,8 +13,14 @@ from tests.app.test_console_support import sign_in
 def test_admin_creates_and_edits_an_agency(client, seeded):
     sign_in(client, ADMIN)
     data = _csrf(client, "/admin/agencies/new")
-    data.update(slug="amr-460203-taxi", name_zh="吉阳区出租车管理所", name_en="Jiyang taxi office",
-                division_code="460203", notify_email="duty@taxi.example.cn", reason="pilot")
+    data.update(
+        slug="amr-460203-taxi",
+        name_zh="吉阳区出租车管理所",
+        name_en="Jiyang taxi office",
+        division_code="460203",
+        notify_email="duty@taxi.example.cn",
+        reason="pilot",
+    )
     assert client.post("/admin/agencies/new", data=data).status_code == 303
     again = client.post("/admin/agencies/new?lang=en", data=data)
     assert again.status_code == 422
@@ -25,7 +31,9 @@ def test_admin_creates_and_edits_an_agency(client, seeded):
     edit["notify_email"] = "night@taxi.example.cn"
     assert client.post("/admin/agencies/amr-460203-taxi/edit", data=edit).status_code == 303
     change = db.session.scalar(
-        select(AdminChange).where(AdminChange.subject_type == "agency", AdminChange.action == "update")
+        select(AdminChange).where(
+            AdminChange.subject_type == "agency", AdminChange.action == "update"
+        )
     )
     assert change.before == {"notify_email": "duty@taxi.example.cn"}
     assert change.reason == "new inbox"
@@ -40,8 +48,13 @@ def test_rule_editor_preview_and_unrouted_warning(client, seeded):
     assert 'id="unrouted"' not in html
     data = _csrf(client, "/admin/routing")
     haikou = db.session.scalar(select(Agency).where(Agency.slug == "amr-460100"))
-    data.update(division_code="460203", category="transport", agency=haikou.slug,
-                note="test", reason="taxi pilot")
+    data.update(
+        division_code="460203",
+        category="transport",
+        agency=haikou.slug,
+        note="test",
+        reason="taxi pilot",
+    )
     assert client.post("/admin/routing/rules", data=data).status_code == 303
     html = client.get("/admin/routing?lang=en&division=460203&category=transport").get_data(
         as_text=True
