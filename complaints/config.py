@@ -105,6 +105,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ("zh", "en"),
+        # Roles that must sign in with a second factor (TOTP); others may turn it on. The test
+        # suite's default is none, so only the tests about 2FA meet the extra step.
+        "TOTP_REQUIRED_ROLES": environ.get(
+            "TOTP_REQUIRED_ROLES", "" if env == "test" else "admin,fund_manager"
+        ),
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
         # Rendered public scan pages, shared by all web processes when Redis is there. Tests
         # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.

@@ -1,6 +1,7 @@
 """Every feature's models, imported once so the metadata knows every table."""
 
 from complaints.accounts.models import Account
+from complaints.accounts.totp import AccountTotp
 from complaints.admin.models import AdminChange
 from complaints.agencies.models import Agency, RoutingRule
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
@@ -25,6 +26,7 @@ from complaints.verification.models import PhoneVerification
 
 __all__ = [
     "Account",
+    "AccountTotp",
     "AdminChange",
     "Agency",
     "CalendarOverride",

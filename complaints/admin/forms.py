@@ -189,3 +189,29 @@ class PreviewForm(FlaskForm):
     category = SelectField(
         _l("Category"), choices=[SelectChoice(c.value, c.label) for c in Category]
     )
+
+
+ROLE_LABELS = {
+    "handler": _l("Handler"),
+    "supervisor": _l("Supervisor"),
+    "fund_manager": _l("Fund manager"),
+    "admin": _l("Administrator"),
+}
+
+
+def _role_choices() -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+
+
+class InviteStaffForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), _cell(validators.email)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=128)])
+    role = SelectField(_l("Role"), choices=_role_choices())
+    agency = SelectField(_l("Agency"), validators=[InputRequired(_l("Choose an agency."))])
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices())
+    agency = SelectField(_l("Agency"), validators=[InputRequired(_l("Choose an agency."))])
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
