@@ -20,6 +20,7 @@ from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
 from complaints.outbox.models import OutboxMessage
+from complaints.policies.models import PolicyVersion
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from complaints.verification.models import PhoneVerification
@@ -50,6 +51,7 @@ __all__ = [
     "Outlet",
     "OutletCodeRotation",
     "PhoneVerification",
+    "PolicyVersion",
     "RecoveryOrder",
     "RoutingRule",
     "SatisfactionRating",

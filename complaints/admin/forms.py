@@ -5,13 +5,23 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from complaints.admin import validators
 from complaints.admin.outlet_import import LATITUDE, LONGITUDE
@@ -215,3 +225,46 @@ class StaffRoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=_role_choices())
     agency = SelectField(_l("Agency"), validators=[InputRequired(_l("Choose an agency."))])
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class PolicyForm(FlaskForm):
+    kind = SelectField(
+        _l("Policy"),
+        choices=[
+            SelectChoice("workflow", _l("Time limits (workflow)")),
+            SelectChoice("credit", _l("Credit points and grades")),
+        ],
+    )
+    values = TextAreaField(
+        _l("Values (JSON, keys as in the installation's policy)"),
+        validators=[DataRequired(_l("Enter the values as a JSON object, e.g. {}."))],
+    )
+    effective_from = DateTimeLocalField(
+        _l("In force from (Beijing time)"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[InputRequired(_l("Give the time it comes into force."))],
+    )
+    reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired(_l("Choose a day."))])
+    kind = SelectField(
+        _l("The day is"),
+        choices=[
+            SelectChoice("working", _l("a working day")),
+            SelectChoice("off", _l("a day off")),
+        ],
+    )
+    note = StringField(
+        _l("Notice it follows (e.g. 国办发明电〔2026〕X号)"),
+        validators=[DataRequired(_l("Name the notice.")), Length(max=500)],
+    )
+
+
+class CalendarYearForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2020, 2100)])
+    note = StringField(
+        _l("Notice it follows (e.g. 国办发明电〔2026〕X号)"),
+        validators=[DataRequired(_l("Name the notice.")), Length(max=500)],
+    )

@@ -274,4 +274,4 @@ def changes():
 
 
 # Routes on the same blueprint, kept in their own modules; importing attaches them.
-from complaints.admin import agency_views, staff_views  # noqa: E402, F401
+from complaints.admin import agency_views, policy_views, staff_views  # noqa: E402, F401

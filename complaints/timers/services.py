@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from complaints.extensions import db
@@ -14,12 +13,13 @@ from workflows.policy import Policy
 from workflows.states import CaseState, DeadlineKind
 
 
-def current_policy() -> Policy:
-    policy = current_app.extensions.get("anxin_policy")
-    if policy is None:
-        policy = Policy.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
-        current_app.extensions["anxin_policy"] = policy
-    return policy
+def current_policy(at: datetime | None = None) -> Policy:
+    """The workflow policy in force at ``at`` (now by default): the environment's values,
+    overridden by an admin's policy version once its effective time has come. A deadline is
+    computed with the policy of the moment it started, so an edit never moves running ones."""
+    from complaints.policies.services import WORKFLOW, policy_at
+
+    return policy_at(WORKFLOW, at)
 
 
 def current_calendar() -> WorkingCalendar:
@@ -39,7 +39,7 @@ def open_deadline(
     kind = transition.starts_deadline
     if kind is None:
         return None
-    policy, calendar = current_policy(), current_calendar()
+    policy, calendar = current_policy(now), current_calendar()
     result = deadline_for(kind, now, policy, calendar)
     deadline = CaseDeadline(
         case_id=case_id,
@@ -67,7 +67,11 @@ def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | 
         return None
     due = DeadlineResult(deadline.due_at, deadline.provisional)
     times = reminder_times(
-        deadline.kind, deadline.started_at, current_policy(), current_calendar(), due=due
+        deadline.kind,
+        deadline.started_at,
+        current_policy(deadline.started_at),
+        current_calendar(),
+        due=due,
     )
     later = [t for t in times if t > moment]
     return min(later) if later else None
