@@ -11,7 +11,15 @@ from complaints.cases.forms import to_e164
 from complaints.extensions import db
 from complaints.geo import hainan
 from complaints.geo.models import Division
-from complaints.merchants.uscc import is_checksum_only_failure, normalise_uscc, validate_uscc
+from complaints.merchants.uscc import (
+    ALPHABET,
+    UsccProblem,
+    is_checksum_only_failure,
+    normalise_uscc,
+    organisation_code_check,
+    uscc_check_character,
+    validate_uscc,
+)
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "对", "t"}
@@ -116,7 +124,7 @@ def uscc(raw: str, *, override_reason: str | None) -> str:
         return code
     if override_reason and is_checksum_only_failure(problems):
         return code
-    detail = "; ".join(problem.message for problem in problems)
+    detail = "; ".join(str(describe(problem, code)) for problem in problems)
     if is_checksum_only_failure(problems):
         raise CellInvalid(
             _l(
@@ -127,6 +135,41 @@ def uscc(raw: str, *, override_reason: str | None) -> str:
     raise CellInvalid(
         _l("Not a valid Unified Social Credit Code (GB 32100): %(detail)s.", detail=detail)
     )
+
+
+def describe(problem: UsccProblem, code: str):
+    """A problem in the reader's language (the USCC module's messages are English)."""
+    position = problem.position
+    if problem.code == "length":
+        if len(code) == 15 and code.isdigit():
+            return _l("a pre-2015 15-digit registration number; use the 18-character code")
+        return _l("%(n)d characters instead of 18", n=len(code))
+    if problem.code == "character" and position:
+        return _l(
+            "character %(position)d is %(char)s, which a code never uses",
+            position=position,
+            char=repr(code[position - 1]),
+        )
+    if problem.code == "check_character" and not any(c not in ALPHABET for c in code[:17]):
+        return _l(
+            "character 18 should be %(expected)s, not %(got)s (check character; a typo elsewhere also causes this)",
+            expected=repr(uscc_check_character(code[:17])),
+            got=repr(code[17]),
+        )
+    if problem.code == "organisation_code_check":
+        return _l(
+            "character 17 should be %(expected)s, not %(got)s (organisation code check)",
+            expected=repr(organisation_code_check(code[8:16])),
+            got=repr(code[16]),
+        )
+    if problem.code == "division_digits" and position:
+        return _l("characters 3 to 8 must be digits (character %(position)d)", position=position)
+    if problem.code in ("registration_authority", "organisation_category") and position:
+        return _l(
+            "character %(position)d is not a valid registration authority or category",
+            position=position,
+        )
+    return problem.message
 
 
 def coordinate(raw: str, *, low: float, high: float) -> float:
