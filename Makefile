@@ -34,9 +34,16 @@ migrate: install
 seed: migrate
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) seed
 
+# The tick (deadlines, reminders, escalations, the outbox) runs beside the server every 30 s and
+# stops with it; its output goes to instance/tick.log. instance/served_url tells `flask outlets
+# list` in another shell which port is served.
 run: seed
-	@echo "Anxin demo: http://127.0.0.1:$(PORT)  (scan URLs: $(FLASK) outlets list)"
-	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@mkdir -p instance && echo "$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" > instance/served_url
+	@echo "Anxin demo: http://127.0.0.1:$(PORT)  (scan URLs: $(FLASK) outlets list; tick log: instance/tick.log)"
+	@export PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
+	$(FLASK) workflows tick --loop --interval 30 >> instance/tick.log 2>&1 & tick=$$!; \
+	trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -187,9 +187,18 @@ def register_login(app: Flask) -> None:
     manager.session_protection = "strong"
     manager.user_loader(load_account)
     app.register_blueprint(accounts_bp)
+    from complaints.accounts.totp_views import bp as totp_bp
+
+    app.register_blueprint(totp_bp)
     from complaints.console import credit_views  # noqa: F401
 
     app.register_blueprint(console_bp)
+    from complaints.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
+    from complaints.admin.staff_views import public_bp as staff_invites_bp
+
+    app.register_blueprint(staff_invites_bp)
 
 
 def register_teardowns(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from complaints.accounts.cli import accounts_cli
+from complaints.admin.cli import enterprises_cli, register_outlet_commands
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
 from complaints.extensions import db
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(enterprises_cli)
 
 
 @click.command("seed")
@@ -75,6 +77,8 @@ def list_outlets(as_json: bool):
         else:
             click.echo(f"{row['code']}\t{row['merchant']}\t{row['url']}")
 
+
+register_outlet_commands(outlets_cli)
 
 outbox_cli = AppGroup("outbox", help="The transactional outbox.")
 

@@ -28,6 +28,9 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+SERVED_URL_FILE = "served_url"
+
+
 def load_config(instance_path: str, environ=None) -> dict:
     environ = os.environ if environ is None else environ
     env = environ.get("ANXIN_ENV", "development")
@@ -64,6 +67,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
 
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if not public_base_url and env == "development":
+        # `make run` records the address it serves, so `flask outlets list` in another shell
+        # prints scan URLs for that port rather than the default one.
+        public_base_url = _served_url(instance_path)
     if env == "production":
         _refuse_weak_production_settings(secret, qr_key, public_base_url)
 
@@ -121,6 +128,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ("zh", "en"),
+        # Roles that must sign in with a second factor (TOTP); others may turn it on. The test
+        # suite's default is none, so only the tests about 2FA meet the extra step.
+        "TOTP_REQUIRED_ROLES": environ.get(
+            "TOTP_REQUIRED_ROLES", "" if env == "test" else "admin,fund_manager"
+        ),
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
         # Redis down must not stop a filing, a sign-in or a phone code: limits fall back to
         # each process's memory until Redis answers again, and a storage error never fails a
@@ -206,6 +218,14 @@ def _engine_options(database_url: str) -> dict:
         # Several threads (the dev server, browser tests) share the file; wait instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
+
+
+def _served_url(instance_path: str) -> str:
+    path = Path(instance_path) / SERVED_URL_FILE
+    try:
+        return path.read_text().strip().rstrip("/")
+    except OSError:
+        return ""
 
 
 def _instance_secret(instance_path: str) -> str:

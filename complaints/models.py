@@ -1,6 +1,8 @@
 """Every feature's models, imported once so the metadata knows every table."""
 
 from complaints.accounts.models import Account
+from complaints.accounts.totp import AccountTotp
+from complaints.admin.models import AdminChange
 from complaints.agencies.models import Agency, RoutingRule
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.compensation.models import (
@@ -18,12 +20,15 @@ from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
 from complaints.outbox.models import OutboxMessage
+from complaints.policies.models import PolicyVersion
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from complaints.verification.models import PhoneVerification
 
 __all__ = [
     "Account",
+    "AccountTotp",
+    "AdminChange",
     "Agency",
     "CalendarOverride",
     "CalendarYear",
@@ -46,6 +51,7 @@ __all__ = [
     "Outlet",
     "OutletCodeRotation",
     "PhoneVerification",
+    "PolicyVersion",
     "RecoveryOrder",
     "RoutingRule",
     "SatisfactionRating",

@@ -15,7 +15,7 @@ from complaints.credit.queries import public_standing
 from complaints.database import utcnow
 from complaints.merchants import scan_cache
 from complaints.merchants.forms import MerchantSearchForm
-from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
+from complaints.merchants.qrcodes import POSTER_SIZES, qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -28,8 +28,6 @@ from complaints.merchants.services import (
 
 bp = Blueprint("merchants", __name__)
 log = logging.getLogger(__name__)
-
-POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, code width in mm
 
 
 def complaint_record(enterprise_id: int, standing=None) -> dict:
@@ -151,7 +149,7 @@ def outlet_poster(code: str):
     outlet = _outlet_or_404(code)
     size = request.args.get("size", "a5").lower()
     if size not in POSTER_SIZES:
-        abort(400, description="size must be a5 or a6.")
+        abort(400, description="size must be a4, a5 or a6.")
     width, height, code_mm = POSTER_SIZES[size]
     return render_template(
         "poster.html",
