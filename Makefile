@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: install
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
 bench-queue: install
 	$(BIN)/python bench/queue_keyset.py
+
+# The API and webhooks: case read, list pages at a million cases, fan-out beside filing.
+bench-api: install
+	$(BIN)/python bench/integration_api.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

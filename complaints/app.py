@@ -71,6 +71,9 @@ def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
+    from complaints.policies.services import CREDIT, register_policy_class
+
+    register_policy_class(CREDIT, CreditPolicy)
     from complaints.privacy.services import RetentionPolicy
     from workflows.policy import PolicySet
 
@@ -169,6 +172,21 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(privacy_bp)
+    register_integration(app)
+
+
+def register_integration(app: Flask) -> None:
+    """The machine-facing surface: /api/v1 (with its OpenAPI document) and Open311."""
+    from complaints.api.setup import init_api
+
+    init_api(app)
+    from complaints.open311.views import bp as open311_bp
+
+    app.register_blueprint(open311_bp)
+    from complaints.integration_pages.views import console_bp, merchant_bp
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(merchant_bp)
 
 
 def register_login(app: Flask) -> None:

@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from complaints.accounts.cli import accounts_cli
 from complaints.admin.cli import enterprises_cli, register_outlet_commands
+from complaints.apikeys.cli import apikeys_cli
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
+from complaints.credit_exchange.cli import credit_exchange_cli
 from complaints.extensions import db
 from complaints.privacy.cli import privacy_cli
 
@@ -30,6 +32,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(credit_cli)
     app.cli.add_command(privacy_cli)
     app.cli.add_command(enterprises_cli)
+    app.cli.add_command(apikeys_cli)
+    app.cli.add_command(credit_exchange_cli)
 
 
 @click.command("seed")

@@ -86,6 +86,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
         "UPLOAD_DIR": upload_dir,
+        # Signed daily credit-list exports for credit platforms (docs/credit-exchange.md).
+        "CREDIT_EXPORT_DIR": environ.get("CREDIT_EXPORT_DIR")
+        or str(Path(instance_path) / "exports"),
+        "CREDIT_EXPORT_KEY": environ.get("CREDIT_EXPORT_KEY") or secret,
+        "WEBHOOK_TIMEOUT_SECONDS": _int(environ, "WEBHOOK_TIMEOUT_SECONDS", 10),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),

@@ -20,6 +20,10 @@ def _wants_json() -> bool:
 
 
 def _render(status: int, title: str, message: str):
+    if request.path.startswith("/api/"):
+        from complaints.api.problems import problem
+
+        return problem(status, title, message)
     if _wants_json():
         return jsonify(error={"status": status, "title": title, "message": message}), status
     return render_template("error.html", status=status, title=title, message=message), status
@@ -90,6 +94,15 @@ def register_error_pages(app) -> None:
     def http_error(exc):
         if isinstance(exc, InternalServerError):
             return unexpected(exc)
+        if request.path.startswith("/api/"):
+            from complaints.api.problems import from_http_exception
+
+            return from_http_exception(exc)
+        if request.path.startswith("/open311/"):
+            from complaints.open311.formats import errors
+
+            fmt = "xml" if request.path.endswith(".xml") else "json"
+            return errors(fmt, exc.code or 500, [exc.description or exc.name])
         return _render(exc.code or 500, exc.name, exc.description or "")
 
     # Registered for 500 rather than Exception so tests still see the original traceback.

@@ -4,6 +4,7 @@ from complaints.accounts.models import Account
 from complaints.accounts.totp import AccountTotp
 from complaints.admin.models import AdminChange
 from complaints.agencies.models import Agency, RoutingRule
+from complaints.apikeys.models import ApiKey, IdempotentResponse
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.compensation.models import (
     Claim,
@@ -15,10 +16,13 @@ from complaints.compensation.models import (
     RecoveryOrder,
 )
 from complaints.credit import models as credit_models  # noqa: F401 (registers the tables)
+from complaints.credit_exchange.models import CreditChange
 from complaints.duplicates.models import DuplicateFlag
 from complaints.geo.models import Division
+from complaints.hooks_out.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
+from complaints.open311.models import Open311Request
 from complaints.outbox.models import OutboxMessage
 from complaints.policies.models import PolicyVersion
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
@@ -30,6 +34,7 @@ __all__ = [
     "AccountTotp",
     "AdminChange",
     "Agency",
+    "ApiKey",
     "CalendarOverride",
     "CalendarYear",
     "Case",
@@ -38,15 +43,18 @@ __all__ = [
     "CaseNumberSequence",
     "Claim",
     "ClaimEvent",
+    "CreditChange",
     "Division",
     "DuplicateFlag",
     "Enterprise",
     "Evidence",
     "Fund",
+    "IdempotentResponse",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
     "Notification",
+    "Open311Request",
     "OutboxMessage",
     "Outlet",
     "OutletCodeRotation",
@@ -56,4 +64,7 @@ __all__ = [
     "RoutingRule",
     "SatisfactionRating",
     "SmsOptOut",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -30,6 +30,8 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         counts["notifications_retried"] = retry_due_notifications(now)
     counts["personal_data_purged"] = _purge(now)
     counts["outbox_lost_jobs"] = recover_lost_jobs()
+    counts["webhooks_due"] = _webhooks_due(now)
+    counts["credit_exports"] = _daily_credit_export(now)
     counts["outbox_relayed"] = relay_pending()
     return counts
 
@@ -39,3 +41,15 @@ def _purge(now: datetime) -> int:
 
     report = purge_due(now)
     return report.ended + report.unverified
+
+
+def _webhooks_due(now: datetime) -> int:
+    from complaints.hooks_out.services import queue_due_deliveries
+
+    return queue_due_deliveries(now)
+
+
+def _daily_credit_export(now: datetime) -> int:
+    from complaints.credit_exchange.exports import export_if_due
+
+    return export_if_due(now)

@@ -20,15 +20,22 @@ class PolicyRefused(ValueError):
     pass
 
 
+# Policy kinds other than the workflow's register their class at the composition root
+# (complaints.app), so the timers that read the workflow policy never import those features.
+_POLICY_CLASSES: dict[str, type] = {}
+
+
+def register_policy_class(kind: str, policy_class: type) -> None:
+    _POLICY_CLASSES[kind] = policy_class
+
+
 def _policy_class(kind: str):
     if kind == WORKFLOW:
         # The province's limits with their agency and category scopes (workflows.policy).
         from workflows.policy import PolicySet
 
         return PolicySet
-    from complaints.credit.engine import CreditPolicy
-
-    return CreditPolicy
+    return _POLICY_CLASSES[kind]
 
 
 def environment_values(kind: str) -> dict:
