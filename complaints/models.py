@@ -12,6 +12,7 @@ from complaints.compensation.models import (
     LedgerTransaction,
     RecoveryOrder,
 )
+from complaints.console.models import SavedFilter
 from complaints.credit import models as credit_models  # noqa: F401 (registers the tables)
 from complaints.duplicates.models import DuplicateFlag
 from complaints.geo.models import Division
@@ -49,5 +50,6 @@ __all__ = [
     "RecoveryOrder",
     "RoutingRule",
     "SatisfactionRating",
+    "SavedFilter",
     "SmsOptOut",
 ]
