@@ -104,6 +104,7 @@ def register_subscribers() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from complaints.analytics.views import bp as analytics_bp
     from complaints.cases.views import bp as cases_bp
     from complaints.compensation.views import bp as compensation_bp
     from complaints.health import bp as health_bp
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(analytics_bp)
 
 
 def register_login(app: Flask) -> None:

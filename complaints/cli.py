@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from complaints.accounts.cli import accounts_cli
+from complaints.analytics.cli import analytics_cli
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
 from complaints.extensions import db
@@ -26,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
+    app.cli.add_command(analytics_cli)
 
 
 @click.command("seed")
@@ -34,6 +36,7 @@ def seed_command():
     accounts and complaints (safe to run again)."""
     from flask import current_app
 
+    from complaints.analytics.cli import rebuild_all
     from complaints.demo_cases import seed_demo_cases
     from complaints.outbox.services import relay_pending
     from complaints.seed import seed_all
@@ -46,6 +49,7 @@ def seed_command():
         )
         db.session.commit()
         relay_pending()
+        rebuild_all()  # the demo's complaints are dated in the past: roll every day up
         click.echo(f"filed {filed} demo complaints")
     click.echo("seeded Hainan divisions, agencies and demo merchants")
 

@@ -2,6 +2,8 @@
 
 from complaints.accounts.models import Account
 from complaints.agencies.models import Agency, RoutingRule
+from complaints.alerts.models import Alert
+from complaints.analytics.models import CaseRollup, ScanCount, StageRollup
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.compensation.models import (
     Claim,
@@ -20,18 +22,21 @@ from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.notices.models import Notification, SatisfactionRating, SmsOptOut
 from complaints.outbox.models import OutboxMessage
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
+from complaints.supervision.models import Inspection, InspectionPhoto
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from complaints.verification.models import PhoneVerification
 
 __all__ = [
     "Account",
     "Agency",
+    "Alert",
     "CalendarOverride",
     "CalendarYear",
     "Case",
     "CaseDeadline",
     "CaseEvent",
     "CaseNumberSequence",
+    "CaseRollup",
     "Claim",
     "ClaimEvent",
     "Division",
@@ -39,6 +44,8 @@ __all__ = [
     "Enterprise",
     "Evidence",
     "Fund",
+    "Inspection",
+    "InspectionPhoto",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
@@ -51,5 +58,7 @@ __all__ = [
     "RoutingRule",
     "SatisfactionRating",
     "SavedFilter",
+    "ScanCount",
     "SmsOptOut",
+    "StageRollup",
 ]

@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
+    from complaints.analytics.rollups import refresh_recent
     from complaints.compensation.recovery import mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
@@ -25,8 +26,21 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
+    counts["rollup_rows"] = _step("analytics rollups", lambda: refresh_recent(now))
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
     counts["outbox_relayed"] = relay_pending()
     return counts
+
+
+def _step(name: str, run) -> int:
+    """A step that must not stop the ones after it: logged, rolled back, counted as 0."""
+    from complaints.extensions import db
+
+    try:
+        return run()
+    except Exception:
+        db.session.rollback()
+        log.exception("periodic step failed: %s", name)
+        return 0

@@ -1,14 +1,27 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from complaints.analytics.scans import count_scan
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
-from complaints.extensions import cache
+from complaints.extensions import cache, db
 from complaints.merchants.forms import MerchantSearchForm
 from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
@@ -20,6 +33,7 @@ from complaints.merchants.services import (
     search_enterprises,
 )
 
+log = logging.getLogger(__name__)
 bp = Blueprint("merchants", __name__)
 
 POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, code width in mm
@@ -44,7 +58,9 @@ def scan(token: str):
     staff, whose header carries their name."""
     cacheable = not current_user.is_authenticated and current_app.config["SCAN_CACHE_SECONDS"]
     cache_key = f"scan:{get_locale()}:{request.full_path}"
-    if cacheable and (html := cache.get(cache_key)) is not None:
+    if cacheable and (hit := cache.get(cache_key)) is not None:
+        outlet_id, html = hit
+        _count_tourist_scan(outlet_id)
         return html
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
@@ -52,6 +68,11 @@ def scan(token: str):
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
+    if current_user.is_authenticated and current_user.role.is_inspector:
+        # Code-based supervision: an inspector's scan opens the outlet's dossier.
+        return redirect(url_for("supervision.outlet", code=outlet.code), code=303)
+    if not current_user.is_authenticated:
+        _count_tourist_scan(outlet.id)
     html = render_template(
         "scan.html",
         outlet=outlet,
@@ -60,8 +81,18 @@ def scan(token: str):
         record=complaint_record(outlet.enterprise_id),
     )
     if cacheable:
-        cache.set(cache_key, html, timeout=current_app.config["SCAN_CACHE_SECONDS"])
+        cache.set(cache_key, (outlet.id, html), timeout=current_app.config["SCAN_CACHE_SECONDS"])
     return html
+
+
+def _count_tourist_scan(outlet_id: int) -> None:
+    """Count a tourist's scan on its own; a failed count never fails the page."""
+    try:
+        count_scan(outlet_id, utcnow())
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not count a scan of outlet %s", outlet_id)
 
 
 @bp.get("/find")
