@@ -44,14 +44,20 @@ def register_config(app: Flask, overrides: dict | None) -> None:
 
 def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
+    from complaints.alerts.policy import AlertPolicy
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
     from workflows.policy import Policy
 
-    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+    policies = (
+        ("WORKFLOW_POLICY", Policy),
+        ("CREDIT_POLICY", CreditPolicy),
+        ("ALERT_POLICY", AlertPolicy),
+    )
+    for name, policy_class in policies:
         try:
             policy_class.from_mapping(app.config.get(name) or {})
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from exc
 
 
@@ -104,6 +110,7 @@ def register_subscribers() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from complaints.alerts.views import bp as alerts_bp
     from complaints.analytics.views import bp as analytics_bp
     from complaints.cases.views import bp as cases_bp
     from complaints.compensation.views import bp as compensation_bp
@@ -121,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(alerts_bp)
 
 
 def register_login(app: Flask) -> None:

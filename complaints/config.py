@@ -80,6 +80,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         # (workflows.policy.Policy, complaints.credit.policy.CreditPolicy); checked at start.
         "WORKFLOW_POLICY": _json(environ, "WORKFLOW_POLICY"),
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
+        "ALERT_POLICY": _json(environ, "ALERT_POLICY"),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),

@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
+    from complaints.alerts.services import evaluate as evaluate_alerts
     from complaints.analytics.rollups import refresh_recent
     from complaints.compensation.recovery import mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
@@ -27,6 +28,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     counts["rollup_rows"] = _step("analytics rollups", lambda: refresh_recent(now))
+    counts["alerts_raised"] = _step("alert rules", lambda: evaluate_alerts(now))
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
