@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
+    from complaints.supervision.views import bp as supervision_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(alerts_bp)
+    app.register_blueprint(supervision_bp)
 
 
 def register_login(app: Flask) -> None:

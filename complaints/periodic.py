@@ -18,6 +18,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import relay_pending
+    from complaints.supervision.services import mark_overdue_rectifications
     from complaints.timers.tick import run_tick
 
     now = now or utcnow()
@@ -28,6 +29,9 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     counts["rollup_rows"] = _step("analytics rollups", lambda: refresh_recent(now))
+    counts["rectifications_overdue"] = _step(
+        "rectification deadlines", lambda: mark_overdue_rectifications(now)
+    )
     counts["alerts_raised"] = _step("alert rules", lambda: evaluate_alerts(now))
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.

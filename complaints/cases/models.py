@@ -32,6 +32,7 @@ class CaseSource(StrEnum):
     QR = "qr"
     SEARCH = "search"
     API = "api"
+    INSPECTION = "inspection"  # opened by an inspector on site (code-based supervision)
 
 
 class Case(db.Model):

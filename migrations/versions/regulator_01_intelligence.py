@@ -44,6 +44,7 @@ NEW_CREDIT_KINDS = [
     "rectification_overdue",
     "inspection_referred",
 ]
+SOURCES = ["qr", "search", "api"]
 ENUM_COLUMNS = [
     # table, column, constraint name, old values, new values, length
     ("accounts", "role", "account_role", ACCOUNT_ROLES, [*ACCOUNT_ROLES, "inspector"], 22),
@@ -51,6 +52,7 @@ ENUM_COLUMNS = [
     ("ledger_transactions", "actor_role", "actor_role", ROLES, [*ROLES, "inspector"], 20),
     ("claim_events", "actor_role", "actor_role", ROLES, [*ROLES, "inspector"], 20),
     ("case_messages", "author_role", "message_author_role", ROLES, [*ROLES, "inspector"], 20),
+    ("cases", "source", "case_source", SOURCES, [*SOURCES, "inspection"], (14, 18)),
     ("credit_events", "kind", "credit_event_kind", CREDIT_KINDS, [*CREDIT_KINDS, *NEW_CREDIT_KINDS], 31),
 ]  # fmt: skip
 
@@ -61,12 +63,16 @@ def _enum(values, name, length):
 
 def _swap_enums(forward: bool):
     for table, column, name, old, new, length in ENUM_COLUMNS:
+        old_length, new_length = length if isinstance(length, tuple) else (length, length)
         before, after = (old, new) if forward else (new, old)
+        before_length, after_length = (
+            (old_length, new_length) if forward else (new_length, old_length)
+        )
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(
                 column,
-                existing_type=_enum(before, name, length),
-                type_=_enum(after, name, length),
+                existing_type=_enum(before, name, before_length),
+                type_=_enum(after, name, after_length),
                 existing_nullable=False,
             )
 
