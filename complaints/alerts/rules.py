@@ -93,20 +93,20 @@ def baselines(now: datetime, policy: AlertPolicy) -> list[Finding]:
         (CaseRollup.category, "category_above"),
         (CaseRollup.division_code, "division_above"),
     ):
+        # Grouped by day, split in Python: PostgreSQL will not group by a parameterised
+        # comparison it sees twice as two different expressions.
         rows = db.session.execute(
-            select(
-                CaseRollup.agency_id, column, CaseRollup.day >= recent_start, func.sum(CaseRollup.n)
-            )
+            select(CaseRollup.agency_id, column, CaseRollup.day, func.sum(CaseRollup.n))
             .where(
                 CaseRollup.metric == "received",
                 CaseRollup.day >= base_start,
                 CaseRollup.day <= today,
             )
-            .group_by(CaseRollup.agency_id, column, CaseRollup.day >= recent_start)
+            .group_by(CaseRollup.agency_id, column, CaseRollup.day)
         ).all()
         counts: dict = defaultdict(lambda: [0, 0])  # (agency, value) -> [baseline, recent]
-        for agency_id, value, is_recent, n in rows:
-            counts[(agency_id, str(value))][1 if is_recent else 0] += int(n)
+        for agency_id, value, day, n in rows:
+            counts[(agency_id, str(value))][1 if day >= recent_start else 0] += int(n)
         for (agency_id, value), (baseline, recent) in counts.items():
             mean = max(baseline / policy.baseline_weeks, policy.baseline_floor)
             p = poisson_tail(recent, mean)
@@ -227,15 +227,14 @@ def scan_drops(now: datetime, policy: AlertPolicy) -> list[Finding]:
     recent_start = today - timedelta(days=6)
     base_start = recent_start - timedelta(weeks=policy.scan_weeks)
     rows = db.session.execute(
-        select(ScanCount.outlet_id, ScanCount.day >= recent_start, func.sum(ScanCount.n))
+        select(ScanCount.outlet_id, ScanCount.day, ScanCount.n)
         .join(Outlet, Outlet.id == ScanCount.outlet_id)
         .join(Enterprise, Enterprise.id == Outlet.enterprise_id)
         .where(ScanCount.day >= base_start, ScanCount.day <= today, Enterprise.trusted.is_(True))
-        .group_by(ScanCount.outlet_id, ScanCount.day >= recent_start)
     ).all()
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for outlet_id, is_recent, n in rows:
-        counts[outlet_id][1 if is_recent else 0] += int(n)
+    for outlet_id, day, n in rows:
+        counts[outlet_id][1 if day >= recent_start else 0] += int(n)
     findings = []
     for outlet_id, (baseline, recent) in counts.items():
         usual = baseline / policy.scan_weeks
