@@ -119,3 +119,17 @@ def test_tourist_scans_are_counted_and_drive_the_complaint_rate(client, history)
     html = client.get("/console/analytics/?lang=en").get_data(as_text=True)
     rates = table(html, "rates")
     assert rates[0][1:] == ["50.0", "5", "100"]  # 5 complaints per 100 scans = 50 per 1,000
+
+
+def test_the_scan_page_discloses_the_last_year_in_one_line(client, seeded):
+    from complaints.cases.workflow import fire
+
+    now = utcnow()
+    case = file_case(AH_HAI, now - timedelta(hours=5))  # Ah Hai answers first
+    fire(case, "merchant_refund", Actor(Role.MERCHANT, "owner"), now=now - timedelta(hours=3))
+    db.session.commit()
+    html = client.get(f"/s/{token_for(outlet(AH_HAI))}?lang=en").get_data(as_text=True)
+    line = re.search(r'data-field="disclosure">(.*?)</p>', html, re.S).group(1)
+    assert "Last 12 months: 1 complaints" in line
+    assert "100% resolved" in line
+    assert "median first response 2 hours" in line
