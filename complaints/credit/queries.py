@@ -148,9 +148,7 @@ def _last_year(enterprise_id: int, now: datetime):
     terminated_at = func.max(
         case((CaseEvent.to_state == CaseState.TERMINATED, CaseEvent.created_at))
     )
-    routed_at = func.min(
-        case((CaseEvent.trigger == "route_to_merchant", CaseEvent.created_at))
-    )
+    routed_at = func.min(case((CaseEvent.trigger == "route_to_merchant", CaseEvent.created_at)))
     answered_at = func.min(case((CaseEvent.actor_role == Role.MERCHANT, CaseEvent.created_at)))
     rows = db.session.execute(
         select(
