@@ -36,7 +36,9 @@ def seed_command():
     accounts and complaints (safe to run again)."""
     from flask import current_app
 
+    from complaints.alerts.services import evaluate as evaluate_alerts
     from complaints.analytics.cli import rebuild_all
+    from complaints.database import utcnow
     from complaints.demo_cases import seed_demo_cases
     from complaints.outbox.services import relay_pending
     from complaints.seed import seed_all
@@ -50,6 +52,7 @@ def seed_command():
         db.session.commit()
         relay_pending()
         rebuild_all()  # the demo's complaints are dated in the past: roll every day up
+        evaluate_alerts(utcnow())  # and the early warning they trip shows at once
         click.echo(f"filed {filed} demo complaints")
     click.echo("seeded Hainan divisions, agencies and demo merchants")
 

@@ -130,3 +130,13 @@ def test_another_agency_cannot_see_the_alert(client, burst):
     alert = db.session.scalar(select(Alert).where(Alert.rule == "merchant_burst"))
     sign_in(client, "handler.haikou@anxin.demo")
     assert client.get(f"/console/alerts/{alert.id}?lang=en").status_code == 404
+
+
+def test_the_demo_seed_raises_the_taxi_burst_alert(app_ctx, runner):
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "merchant_burst"))
+    assert alert is not None
+    assert alert.figures["complaints"] == 5
+    assert runner.invoke(args=["seed"]).exit_code == 0  # idempotent: still one alert
+    assert len(db.session.scalars(select(Alert).where(Alert.rule == "merchant_burst")).all()) == 1
