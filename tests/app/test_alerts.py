@@ -140,3 +140,45 @@ def test_the_demo_seed_raises_the_taxi_burst_alert(app_ctx, runner):
     assert alert.figures["complaints"] == 5
     assert runner.invoke(args=["seed"]).exit_code == 0  # idempotent: still one alert
     assert len(db.session.scalars(select(Alert).where(Alert.rule == "merchant_burst")).all()) == 1
+
+
+def test_scans_dropping_at_a_trusted_merchant_and_fund_outflow_are_flagged(seeded):
+    from complaints.alerts.policy import AlertPolicy
+    from complaints.alerts.rules import fund_outflows, scan_drops
+    from complaints.analytics.models import ScanCount
+    from complaints.analytics.rollups import local_day
+    from complaints.compensation.models import Fund
+
+    now = utcnow()
+    today = local_day(now)
+    place = outlet(AH_HAI)
+    place.enterprise.trusted = True
+    for days_ago in range(7, 35):  # four usual weeks of 10 scans a day, then silence
+        db.session.add(ScanCount(day=today - timedelta(days=days_ago), outlet_id=place.id, n=10))
+    db.session.commit()
+    found = scan_drops(now, AlertPolicy())
+    assert [(f.outlet_id, f.figures["recent"], f.figures["usual"]) for f in found] == [
+        (place.id, 0, 70.0)
+    ]
+    fund = db.session.scalar(select(Fund).where(Fund.division_code == "460200"))
+    assert fund_outflows(now, AlertPolicy()) == []  # nothing paid: nothing unusual
+    assert fund_outflows(now, AlertPolicy(outflow_min_fen=0)) == []  # 0 is not above 3 x 0
+    assert fund.id
+
+
+def test_the_tick_runs_rollups_alerts_and_rectifications(burst):
+    from complaints.periodic import run_periodic
+
+    now, _ = burst
+    counts = run_periodic(now)
+    assert counts["rollup_rows"] > 0
+    assert counts["alerts_raised"] >= 1
+    assert counts["rectifications_overdue"] == 0
+
+
+def test_a_bad_alert_policy_stops_the_start():
+    from complaints import create_app
+    from complaints.config import ConfigError
+
+    with pytest.raises(ConfigError, match="ALERT_POLICY"):
+        create_app({"ALERT_POLICY": {"burst_complaint": 3}, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -134,3 +134,32 @@ def test_exports_stream_the_filtered_list_as_csv_and_xlsx(client, cases):
     values = [row for row in sheet.iter_rows(values_only=True)]
     assert values[0][0] == "case"
     assert {v[0] for v in values[1:]} == {c.number for c in cases}
+
+
+def test_bulk_transfer_needs_a_reason_and_moves_the_cases(client, cases):
+    from complaints.agencies.models import Agency
+
+    sign_in(client)
+    haikou = db.session.scalar(select(Agency).where(Agency.slug == "amr-460100"))
+    refused = bulk(client, [cases[0].number], action="transfer", agency=str(haikou.id))
+    assert "A reason is required" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    bulk(
+        client,
+        [cases[0].number, cases[1].number],
+        action="transfer",
+        agency=str(haikou.id),
+        note="The company is registered in Haikou",
+    )
+    db.session.expire_all()
+    moved = db.session.scalars(select(Case).where(Case.agency_id == haikou.id)).all()
+    assert {c.number for c in moved} == {cases[0].number, cases[1].number}
+
+
+def test_admins_have_a_province_view(client, cases):
+    from complaints.analytics.cli import rebuild_all
+
+    rebuild_all()
+    sign_in(client, "admin@anxin.demo")
+    response = client.get("/console/analytics/?lang=en&scope=province")
+    assert response.status_code == 200
+    assert "Analytics · Province" in response.get_data(as_text=True)
