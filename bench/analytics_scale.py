@@ -151,7 +151,12 @@ def measure(env: dict, password: str) -> dict:
     sign_in(client, password)
     today = local_day(utcnow())
     year = f"/console/analytics/?start={today.replace(year=today.year - 1).isoformat()}"
-    pages = {"analytics, last 30 days": "/console/analytics/", "analytics, 366 days": year}
+    pages = {
+        "analytics, last 30 days": "/console/analytics/",
+        "analytics, 366 days": year,
+        "queue first page (tab counts, handler loads)": "/console/",
+        "queue sorted by amount claimed": "/console/?sort=amount",
+    }
     for path in pages.values():
         for _ in range(3):
             timed_get(client, path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, nulls_last, select
+from sqlalchemy import case, func, nulls_last, select
 from sqlalchemy.orm import joinedload
 
 from complaints.accounts.models import Account, AccountRole
@@ -60,8 +60,12 @@ def tab_filters(filters: queries.QueueFilters, tab: str, account: Account) -> qu
 
 
 def tab_counts(agency_id: int, account_id: int) -> dict[str, int]:
-    """How many cases each tab holds, in one pass over the agency's cases."""
-    is_open = Case.state.in_(OPEN_STATES)
+    """How many open cases each tab holds, in one pass over the agency's open cases.
+
+    Only open cases are counted: they are a walk of the (agency, state, id) index over four
+    states (about 10% of an agency's cases), where counting "all" would read every case the
+    agency ever had on each page view. The "all" tab shows no number.
+    """
 
     def count_if(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -69,13 +73,12 @@ def tab_counts(agency_id: int, account_id: int) -> dict[str, int]:
     row = db.session.execute(
         select(
             func.count(Case.id),
-            count_if(is_open),
-            count_if(and_(is_open, Case.handler_id == account_id)),
-            count_if(and_(is_open, Case.handler_id.is_(None))),
-            count_if(and_(is_open, Case.escalated.is_(True))),
-        ).where(Case.agency_id == agency_id)
+            count_if(Case.handler_id == account_id),
+            count_if(Case.handler_id.is_(None)),
+            count_if(Case.escalated.is_(True)),
+        ).where(Case.agency_id == agency_id, Case.state.in_(OPEN_STATES))
     ).one()
-    return dict(zip(("all", "open", "mine", "unassigned", "escalated"), map(int, row), strict=True))
+    return dict(zip(("open", "mine", "unassigned", "escalated"), map(int, row), strict=True))
 
 
 def handler_loads(agency_id: int) -> dict[int, int]:

@@ -55,7 +55,7 @@ def test_tabs_count_cases_and_my_cases_lists_only_mine(client, cases):
     db.session.commit()
     html = client.get("/console/?lang=en").get_data(as_text=True)
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', html))
-    assert counts == {"all": "4", "open": "4", "mine": "1", "unassigned": "3", "escalated": "0"}
+    assert counts == {"open": "4", "mine": "1", "unassigned": "3", "escalated": "0"}
     mine = client.get("/console/?lang=en&tab=mine").get_data(as_text=True)
     assert ROW.findall(mine) == [cases[0].number]
 
