@@ -163,3 +163,15 @@ def test_admins_have_a_province_view(client, cases):
     response = client.get("/console/analytics/?lang=en&scope=province")
     assert response.status_code == 200
     assert "Analytics · Province" in response.get_data(as_text=True)
+
+
+def test_sort_by_grade_puts_the_lowest_graded_merchant_first(client, cases):
+    from complaints.credit.models import MerchantScore
+
+    db.session.add(MerchantScore(enterprise_id=cases[3].enterprise_id, score=40, grade="D"))
+    db.session.add(MerchantScore(enterprise_id=cases[0].enterprise_id, score=95, grade="A"))
+    db.session.commit()
+    sign_in(client)
+    html = client.get("/console/?lang=en&sort=grade").get_data(as_text=True)
+    assert ROW.findall(html)[0] == cases[3].number
+    assert ROW.findall(html)[-1] == cases[2].number  # taxi, A-graded: last of the A's by id
