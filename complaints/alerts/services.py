@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from complaints import jobs
@@ -145,6 +145,14 @@ def open_alerts(agency_id: int, limit: int = 100) -> list[Alert]:
             .where(Alert.agency_id == agency_id, Alert.status != AlertStatus.CLOSED)
             .order_by(Alert.raised_at.desc(), Alert.id.desc())
             .limit(limit)
+        )
+    )
+
+
+def open_count(agency_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Alert.id)).where(
+            Alert.agency_id == agency_id, Alert.status == AlertStatus.OPEN
         )
     )
 

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
+from complaints.alerts.services import open_count as open_alert_count
 from complaints.cases.evidence import send_evidence_file
 from complaints.cases.models import Case
 from complaints.cases.workflow import available_actions
@@ -125,6 +126,7 @@ def _render_queue(form, page, agency, first_page=True, page_number=None):
         labels=presenters,
         tabs=worklist.TABS,
         counts=worklist.tab_counts(agency.id, current_user.id),
+        open_alerts=open_alert_count(agency.id),
         tab_url=lambda tab: url_for("console.queue", **{**args, "tab": tab}),
         export_url=lambda fmt: url_for("console.export_queue", fmt=fmt, **args),
         bulk_form=worklist_views.bulk_form(agency),

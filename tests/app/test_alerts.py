@@ -108,6 +108,8 @@ def test_regulators_acknowledge_and_close_with_a_note(client, burst):
     evaluate(now)
     alert = db.session.scalar(select(Alert).where(Alert.rule == "merchant_burst"))
     sign_in(client)
+    queue = client.get("/console/?lang=en").get_data(as_text=True)
+    assert 'id="alert-banner"' in queue
     listing = client.get("/console/alerts/?lang=en").get_data(as_text=True)
     assert 'data-rule="merchant_burst"' in listing
     page = client.get(f"/console/alerts/{alert.id}?lang=en").get_data(as_text=True)
