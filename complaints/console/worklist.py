@@ -154,9 +154,9 @@ def batches(
 ) -> Iterator[list[queries.QueueRow]]:
     """The whole filtered list in the queue's order, a batch at a time, for exports.
 
-    The deadline order follows the queue's own cursor; the others a keyset on the id within
-    pages would change meaning, so they page by offset over a snapshot-free read (an export
-    of a moving queue is as of each batch, which is what a spreadsheet of it can say anyway).
+    The deadline order follows the queue's own cursor. The other orders are one ordered query
+    read through a server-side cursor (`yield_per`): one sort, then flat memory, where numbered
+    pages would sort again for every batch and skip ever more rows.
     """
     if sort == "deadline":
         after = None
@@ -166,13 +166,22 @@ def batches(
             if page.next_cursor is None:
                 return
             after = queries.decode_cursor(page.next_cursor)
-    number = 1
-    while True:
-        page = sorted_page(agency_id, filters, sort, number, size)
-        yield page.rows
-        if not page.has_next:
-            return
-        number += 1
+    stmt = sorted_statement(agency_id, filters, sort).options(
+        joinedload(Case.enterprise), joinedload(Case.division)
+    )
+    result = db.session.execute(stmt.execution_options(yield_per=size))
+    for partition in result.scalars().partitions():
+        deadlines = running_deadlines([c.id for c in partition])
+        yield [queries.QueueRow(c, deadlines.get(c.id)) for c in partition]
+
+
+def release(batch: list[queries.QueueRow]) -> None:
+    """Let the session forget a written batch (flat memory), object by object: replacing the
+    whole identity map would break the server-side cursor still reading the next ones."""
+    for row in batch:
+        for item in (row.case, row.deadline, row.case.enterprise, row.case.division):
+            if item is not None and item in db.session:
+                db.session.expunge(item)
 
 
 # --- bulk actions ---------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def export_queue(fmt: str):
     def batches():
         for batch in worklist.batches(agency_id, filters, sort):
             rows = list(_export_rows(batch, locale))
-            db.session.expunge_all()  # flat memory: nothing of a written batch stays mapped
+            worklist.release(batch)  # flat memory: nothing of a written batch stays mapped
             yield rows
 
     stamp = utcnow().strftime("%Y%m%d-%H%M")
