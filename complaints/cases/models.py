@@ -42,6 +42,8 @@ class Case(db.Model):
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
         # The console queue: an agency's cases by state, in id order for its keyset cursor.
         Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
+        # The queue sorted by amount claimed (largest first) walks this backwards.
+        Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,7 +36,7 @@ SORTS = {
     "deadline": _l("Nearest deadline"),
     "age": _l("Oldest first"),
     "amount": _l("Largest amount claimed"),
-    "grade": _l("Lowest merchant grade"),
+    "grade": _l("Lowest merchant grade (open cases)"),
 }
 BULK_ACTIONS = {
     "assign": _l("Assign to a handler"),
@@ -121,6 +121,9 @@ def _order(sort: str):
 def sorted_statement(agency_id: int, filters: queries.QueueFilters, sort: str):
     stmt = select(Case).where(Case.agency_id == agency_id, *queries.filter_conditions(filters))
     if sort == "grade":
+        # Open cases only: the grade lives in another table, so this order is a sort of every
+        # row it covers, affordable over an agency's open cases, not over its whole history.
+        stmt = stmt.where(Case.state.in_(OPEN_STATES))
         stmt = stmt.outerjoin(MerchantScore, MerchantScore.enterprise_id == Case.enterprise_id)
     return stmt.order_by(*_order(sort))
 

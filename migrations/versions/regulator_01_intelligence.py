@@ -303,11 +303,17 @@ def upgrade():
 
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index("ix_case_events_created_at", ["created_at"], unique=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_cases_agency_amount", ["agency_id", "amount_claimed_fen"], unique=False
+        )
     _swap_enums(forward=True)
 
 
 def downgrade():
     _swap_enums(forward=False)
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_agency_amount")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.drop_index("ix_case_events_created_at")
 
