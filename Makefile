@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,21 @@ bench-queue: install
 # The API and webhooks: case read, list pages at a million cases, fan-out beside filing.
 bench-api: install
 	$(BIN)/python bench/integration_api.py
+
+# Apache ECharts for the analytics page, from the npm registry into static/vendor. The minified
+# file is committed, so `make run`, `make test` and CI never need npm; run this to upgrade.
+ECHARTS_VERSION ?= 6.1.0
+vendor-echarts:
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor
+	cd .vendor-tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp .vendor-tmp/package/dist/echarts.min.js static/vendor/echarts.min.js
+	cp .vendor-tmp/package/LICENSE static/vendor/echarts.LICENSE
+	echo "echarts $(ECHARTS_VERSION) (npm), sha256 $$(sha256sum static/vendor/echarts.min.js | cut -d' ' -f1)" > static/vendor/echarts.VERSION
+	rm -rf .vendor-tmp
+
+# Analytics page and queue export at a million cases (appends to bench/RESULTS.md).
+bench-analytics: install
+	$(BIN)/python bench/analytics_scale.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

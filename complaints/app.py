@@ -69,6 +69,7 @@ def register_proxies(app: Flask) -> None:
 
 def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
+    from complaints.alerts.policy import AlertPolicy
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
     from complaints.policies.services import CREDIT, register_policy_class
@@ -81,10 +82,11 @@ def _check_policies(app: Flask) -> None:
         ("WORKFLOW_POLICY", PolicySet),
         ("CREDIT_POLICY", CreditPolicy),
         ("RETENTION_POLICY", RetentionPolicy),
+        ("ALERT_POLICY", AlertPolicy),
     ):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from exc
 
 
@@ -155,12 +157,15 @@ def register_subscribers() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from complaints.alerts.views import bp as alerts_bp
+    from complaints.analytics.views import bp as analytics_bp
     from complaints.cases.views import bp as cases_bp
     from complaints.compensation.views import bp as compensation_bp
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
     from complaints.privacy.views import bp as privacy_bp
+    from complaints.supervision.views import bp as supervision_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -172,6 +177,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(supervision_bp)
     register_integration(app)
 
 

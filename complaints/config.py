@@ -102,6 +102,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
         # Days and hours personal data is kept (complaints/privacy/services.py, README).
         "RETENTION_POLICY": _json(environ, "RETENTION_POLICY"),
+        "ALERT_POLICY": _json(environ, "ALERT_POLICY"),
+        # Tourist scans are counted in memory and written at most this often per process.
+        "SCAN_COUNT_FLUSH_SECONDS": _int(
+            environ, "SCAN_COUNT_FLUSH_SECONDS", 0 if env == "test" else 10
+        ),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),

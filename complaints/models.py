@@ -4,6 +4,8 @@ from complaints.accounts.models import Account
 from complaints.accounts.totp import AccountTotp
 from complaints.admin.models import AdminChange
 from complaints.agencies.models import Agency, RoutingRule
+from complaints.alerts.models import Alert
+from complaints.analytics.models import CaseRollup, ScanCount, StageRollup
 from complaints.apikeys.models import ApiKey, IdempotentResponse
 from complaints.cases.models import Case, CaseEvent, CaseNumberSequence, Evidence
 from complaints.compensation.models import (
@@ -15,6 +17,7 @@ from complaints.compensation.models import (
     LedgerTransaction,
     RecoveryOrder,
 )
+from complaints.console.models import SavedFilter
 from complaints.credit import models as credit_models  # noqa: F401 (registers the tables)
 from complaints.credit_exchange.models import CreditChange
 from complaints.duplicates.models import DuplicateFlag
@@ -26,6 +29,7 @@ from complaints.open311.models import Open311Request
 from complaints.outbox.models import OutboxMessage
 from complaints.policies.models import PolicyVersion
 from complaints.portal import models as portal_models  # noqa: F401 (registers the tables)
+from complaints.supervision.models import Inspection, InspectionPhoto
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
 from complaints.verification.models import PhoneVerification
 
@@ -34,6 +38,7 @@ __all__ = [
     "AccountTotp",
     "AdminChange",
     "Agency",
+    "Alert",
     "ApiKey",
     "CalendarOverride",
     "CalendarYear",
@@ -41,6 +46,7 @@ __all__ = [
     "CaseDeadline",
     "CaseEvent",
     "CaseNumberSequence",
+    "CaseRollup",
     "Claim",
     "ClaimEvent",
     "CreditChange",
@@ -50,6 +56,8 @@ __all__ = [
     "Evidence",
     "Fund",
     "IdempotentResponse",
+    "Inspection",
+    "InspectionPhoto",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
@@ -63,7 +71,10 @@ __all__ = [
     "RecoveryOrder",
     "RoutingRule",
     "SatisfactionRating",
+    "SavedFilter",
+    "ScanCount",
     "SmsOptOut",
+    "StageRollup",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

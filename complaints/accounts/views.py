@@ -68,6 +68,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _landing(account: Account) -> str:
+    if account.role.is_inspector:
+        return url_for("supervision.home")
     return url_for("console.queue" if account.role.is_regulator else "portal.merchant.dashboard")
 
 

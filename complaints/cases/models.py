@@ -35,6 +35,7 @@ class CaseSource(StrEnum):
     QR = "qr"
     SEARCH = "search"
     API = "api"
+    INSPECTION = "inspection"  # opened by an inspector on site (code-based supervision)
 
 
 class Case(db.Model):
@@ -58,6 +59,8 @@ class Case(db.Model):
         trigram_index("ix_cases_number_trgm", "number"),
         # Duplicate candidates: an outlet's most recent cases, newest first.
         Index("ix_cases_outlet_created", "outlet_id", "created_at"),
+        # The queue sorted by amount claimed (largest first) walks this backwards.
+        Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,7 +133,11 @@ class CaseEvent(HashChained, db.Model):
     """Append-only audit row per transition, hash-chained within its case."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        # Analytics rollups read one day's events at a time.
+        Index("ix_case_events_created_at", "created_at"),
+    )
     __chain_owner__ = "case_id"
     __chain_extra__ = ("ground",)
 

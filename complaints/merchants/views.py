@@ -2,13 +2,23 @@
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from complaints.accounts.permissions import may_print_outlet_codes
+from complaints.analytics.scans import note_scan
 from complaints.assets import asset_version, encoded_response
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
@@ -26,6 +36,7 @@ from complaints.merchants.services import (
     search_enterprises,
 )
 
+log = logging.getLogger(__name__)
 bp = Blueprint("merchants", __name__)
 log = logging.getLogger(__name__)
 
@@ -52,6 +63,7 @@ def scan(token: str):
     code = outlet_code_of(token) if cacheable else None
     page_key = f"scan:{asset_version()}:{get_locale()}:{request.full_path}"
     if code and (bodies := _cached(page_key, code, now)) is not None:
+        note_scan(code, now)
         return encoded_response(bodies, "text/html")
     render = _before_render(code) if code else None
     result = resolve_scan_token(token)
@@ -60,6 +72,11 @@ def scan(token: str):
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
+    if current_user.is_authenticated and current_user.role.is_inspector:
+        # Code-based supervision: an inspector's scan opens the outlet's dossier.
+        return redirect(url_for("supervision.outlet", code=outlet.code), code=303)
+    if not current_user.is_authenticated:
+        note_scan(outlet.code, now)
     standing = public_standing(outlet.enterprise_id, now)
     html = render_template(
         "scan.html",
