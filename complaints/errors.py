@@ -43,6 +43,8 @@ def register_error_pages(app) -> None:
     def http_error(exc):
         if isinstance(exc, InternalServerError):
             return unexpected(exc)
+        if exc.response is not None:  # abort(response): the view already rendered its page
+            return exc.response
         return _render(exc.code or 500, exc.name, exc.description or "")
 
     # Registered for 500 rather than Exception so tests still see the original traceback.

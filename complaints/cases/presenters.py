@@ -41,6 +41,7 @@ NEXT_STEPS = {
 
 TRIGGER_LABELS = {
     "submit": _l("Complaint received"),
+    "evidence_added": _l("Evidence added"),
 }
 
 
@@ -65,5 +66,4 @@ def tracking_view(case: Case) -> dict:
         "state_label": STATE_LABELS[case.state],
         "next_step": NEXT_STEPS[case.state],
         "timeline": timeline,
-        "evidence_count": len(case.evidence),
     }

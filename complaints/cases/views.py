@@ -12,7 +12,6 @@ from complaints.cases import services
 from complaints.cases.evidence import stage_uploads, staged_evidence
 from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
 from complaints.cases.models import CaseSource, Remedy
-from complaints.cases.presenters import tracking_view
 from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
@@ -153,13 +152,6 @@ def _file(form, enterprise, outlet, source):
     return redirect(url_for("cases.track", tracking_key=filed.tracking_key, new=1), code=303)
 
 
-@bp.get("/t/<tracking_key>")
-def track(tracking_key: str):
-    case = services.case_for_tracking_key(tracking_key) or abort(404)
-    return render_template(
-        "tracking.html",
-        view=tracking_view(case),
-        just_filed=request.args.get("new") == "1",
-        tracking_url=current_app.config["PUBLIC_BASE_URL"]
-        + url_for("cases.track", tracking_key=tracking_key),
-    )
+# The tracking page and what the tourist does there live in their own module; importing it
+# last registers its routes on `bp`, which it takes from here.
+from complaints.cases import tracking_views  # noqa: E402, F401

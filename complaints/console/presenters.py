@@ -32,6 +32,7 @@ STATE_LABELS = {
 # Buttons on the case page and lines in the timeline.
 TRIGGER_LABELS = {
     "submit": _l("Complaint filed"),
+    "evidence_added": _l("Evidence added"),
     "route_to_merchant": _l("Sent to the merchant"),
     "route_to_regulator": _l("Sent to the regulator"),
     "merchant_refund": _l("Merchant refunded"),

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from complaints.accounts.models import Account
-from complaints.cases.models import Case, EvidenceKind
+from complaints.cases.added_evidence import TOURIST_KIND_LABELS
+from complaints.cases.models import Case
 from complaints.console.presenters import ROLE_LABELS, STATE_LABELS, TRIGGER_LABELS, ground_label
 from complaints.extensions import db
 from complaints.notices.models import Audience
@@ -23,13 +24,8 @@ from workflows.states import Role
 
 MERCHANT_HIDDEN_TRIGGERS = frozenset({"assign", "escalate"})
 
-KIND_LABELS = {
-    EvidenceKind.RECEIPT: _l("Receipt"),
-    EvidenceKind.PHOTO: _l("Photo"),
-    EvidenceKind.CONTRACT: _l("Contract"),
-    EvidenceKind.COMMUNICATION: _l("Communication"),
-    EvidenceKind.OTHER: _l("Other"),
-}
+# One set of labels for every party's files (merchant's dispute evidence, tourist's evidence).
+KIND_LABELS = TOURIST_KIND_LABELS
 
 OFFER_STATUS_LABELS = {
     OfferStatus.OPEN: _l("Waiting for the tourist"),

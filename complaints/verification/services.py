@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 5
 OWN, TWILIO_VERIFY = "own", "twilio_verify"
 START_VERIFY_JOB = "complaints.verification.services.start_twilio_verification"
 CODE_TEMPLATE = "notices/tourist/phone_code.sms.txt"
+CONFIRM, RECOVER = "confirm", "recover"  # PhoneVerification.purpose
 
 
 class SendResult(StrEnum):
@@ -73,26 +74,41 @@ def send_new_code(case: Case, *, now: datetime) -> SendResult:
     """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
     if case.phone_verified_at is not None:
         return SendResult.ALREADY_VERIFIED
-    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
-    sent_recently = db.session.scalar(
-        select(func.count(PhoneVerification.id)).where(
-            PhoneVerification.phone == case.tourist_phone,
-            PhoneVerification.sent_at > now - window,
-        )
-    )
-    if sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]:
+    if sent_too_often(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
 
 
-def _issue(case: Case, now: datetime) -> PhoneVerification:
+def sent_too_often(phone: str, now: datetime) -> bool:
+    """The per-number limit on codes, whatever they are for."""
+    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+    sent_recently = db.session.scalar(
+        select(func.count(PhoneVerification.id)).where(
+            PhoneVerification.phone == phone,
+            PhoneVerification.sent_at > now - window,
+        )
+    )
+    return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
+
+
+def _issue(
+    case: Case,
+    now: datetime,
+    *,
+    purpose: str = CONFIRM,
+    template: str = CODE_TEMPLATE,
+    event_prefix: str = "phone_code",
+) -> PhoneVerification | None:
+    """A new code for the case's phone, sent by SMS through the outbox. None when
+    `event_prefix` names a message that may go once per case and already went."""
     verification = PhoneVerification(
         case_id=case.id,
         phone=case.tourist_phone,
         provider=TWILIO_VERIFY if uses_twilio_verify() else OWN,
         sent_at=now,
         expires_at=now + CODE_TTL,
+        purpose=purpose,
     )
     db.session.add(verification)
     db.session.flush()
@@ -103,16 +119,20 @@ def _issue(case: Case, now: datetime) -> PhoneVerification:
     verification.code_hash = _code_hash(verification, code)
     language = language_or_default(case.language)
     rendered = render_message(
-        CODE_TEMPLATE,
+        template,
         "sms",
         language,
         code=code,
         number=case.number,
         minutes=int(CODE_TTL.total_seconds() // 60),
     )
-    queue_notification(
+    # Codes are keyed by verification; a once-per-case message (a reminder) by its prefix.
+    event_key = (
+        f"{event_prefix}:{verification.id}" if event_prefix == "phone_code" else event_prefix
+    )
+    queued = queue_notification(
         case,
-        event_key=f"phone_code:{verification.id}",
+        event_key=event_key,
         audience=Audience.TOURIST,
         channel="sms",
         recipient=case.tourist_phone,
@@ -121,6 +141,10 @@ def _issue(case: Case, now: datetime) -> PhoneVerification:
         secret_fragment=code,  # redacted from the stored body once delivered
         expires_at=verification.expires_at,
     )
+    if queued is None:  # another tick sent this reminder first
+        db.session.delete(verification)
+        db.session.flush()
+        return None
     return verification
 
 
@@ -136,12 +160,29 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
     """Compare `code` with the latest one sent for the case. Flushes; the request commits."""
     if case.phone_verified_at is not None:
         return CheckResult.ALREADY_VERIFIED
-    verification = db.session.scalar(
+    verification = latest_code(case, CONFIRM)
+    result = attempt(verification, code, now=now)
+    if result is not CheckResult.VERIFIED:
+        return result
+    verification.verified_at = now
+    from complaints.cases.workflow_hooks import phone_verified
+
+    phone_verified(case, now)
+    db.session.flush()
+    return CheckResult.VERIFIED
+
+
+def latest_code(case: Case, purpose: str) -> PhoneVerification | None:
+    return db.session.scalar(
         select(PhoneVerification)
-        .where(PhoneVerification.case_id == case.id)
+        .where(PhoneVerification.case_id == case.id, PhoneVerification.purpose == purpose)
         .order_by(PhoneVerification.id.desc())
         .limit(1)
     )
+
+
+def attempt(verification: PhoneVerification | None, code: str, *, now: datetime) -> CheckResult:
+    """One try at `verification` (counted first, so parallel guesses cannot pass the limit)."""
     if verification is None:
         return CheckResult.NO_CODE
     if verification.expires_at <= now:
@@ -160,16 +201,9 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
     if not counted:
         return CheckResult.LOCKED
     result = _compare(verification, code)
-    if result is not CheckResult.VERIFIED:
-        if result is CheckResult.WRONG and verification.attempts >= MAX_ATTEMPTS:
-            return CheckResult.LOCKED
-        return result
-    verification.verified_at = now
-    from complaints.cases.workflow_hooks import phone_verified
-
-    phone_verified(case, now)
-    db.session.flush()
-    return CheckResult.VERIFIED
+    if result is CheckResult.WRONG and verification.attempts >= MAX_ATTEMPTS:
+        return CheckResult.LOCKED
+    return result
 
 
 def _compare(verification: PhoneVerification, code: str) -> CheckResult:
