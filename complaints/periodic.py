@@ -17,6 +17,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import relay_pending
     from complaints.timers.tick import run_tick
+    from complaints.verification.reminders import send_confirmation_reminders
 
     now = now or utcnow()
     tick = run_tick(now)
@@ -24,6 +25,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         log.error("tick: %s", error)
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
+    counts["phone_reminders"] = send_confirmation_reminders(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 DELIVER_JOB = "complaints.notices.jobs.deliver_notification"
 REDACTED = "[removed after delivery]"
 # A code is worthless once expired and a new one is a click away: never resend one.
-NOT_RESENDABLE = frozenset({"phone_code", "phone_reminder"})
+NOT_RESENDABLE = frozenset({"phone_code"})
 
 
 @dataclass(frozen=True)

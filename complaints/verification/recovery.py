@@ -24,6 +24,7 @@ from complaints.verification.services import (
 )
 
 RECOVER_TEMPLATE = "notices/tourist/recover_code.sms.txt"
+FIND_PATH = "/my-complaint"  # also texted in reminders, so it must never change
 
 
 def _matching_case(number: str, phone_e164: str) -> Case | None:

@@ -30,6 +30,8 @@ from notifications.base import DeliveryError
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=10)
+# An SMS takes seconds to a minute to arrive: a second code sooner only crosses the first.
+RESEND_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 OWN, TWILIO_VERIFY = "own", "twilio_verify"
 START_VERIFY_JOB = "complaints.verification.services.start_twilio_verification"
@@ -39,6 +41,7 @@ CONFIRM, RECOVER = "confirm", "recover"  # PhoneVerification.purpose
 
 class SendResult(StrEnum):
     SENT = "sent"
+    TOO_SOON = "too_soon"  # the last code went out under RESEND_AFTER ago
     RATE_LIMITED = "rate_limited"
     ALREADY_VERIFIED = "already_verified"
 
@@ -74,10 +77,23 @@ def send_new_code(case: Case, *, now: datetime) -> SendResult:
     """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
     if case.phone_verified_at is not None:
         return SendResult.ALREADY_VERIFIED
+    available_at = resend_available_at(case)
+    if available_at is not None and now < available_at:
+        return SendResult.TOO_SOON
     if sent_too_often(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
+
+
+def resend_available_at(case: Case) -> datetime | None:
+    """When "Send a new code" may be pressed again (shown as a countdown)."""
+    last = db.session.scalar(
+        select(func.max(PhoneVerification.sent_at)).where(
+            PhoneVerification.case_id == case.id, PhoneVerification.purpose == CONFIRM
+        )
+    )
+    return last + RESEND_AFTER if last is not None else None
 
 
 def sent_too_often(phone: str, now: datetime) -> bool:
@@ -98,10 +114,7 @@ def _issue(
     *,
     purpose: str = CONFIRM,
     template: str = CODE_TEMPLATE,
-    event_prefix: str = "phone_code",
-) -> PhoneVerification | None:
-    """A new code for the case's phone, sent by SMS through the outbox. None when
-    `event_prefix` names a message that may go once per case and already went."""
+) -> PhoneVerification:
     verification = PhoneVerification(
         case_id=case.id,
         phone=case.tourist_phone,
@@ -126,13 +139,9 @@ def _issue(
         number=case.number,
         minutes=int(CODE_TTL.total_seconds() // 60),
     )
-    # Codes are keyed by verification; a once-per-case message (a reminder) by its prefix.
-    event_key = (
-        f"{event_prefix}:{verification.id}" if event_prefix == "phone_code" else event_prefix
-    )
-    queued = queue_notification(
+    queue_notification(
         case,
-        event_key=event_key,
+        event_key=f"phone_code:{verification.id}",
         audience=Audience.TOURIST,
         channel="sms",
         recipient=case.tourist_phone,
@@ -141,10 +150,6 @@ def _issue(
         secret_fragment=code,  # redacted from the stored body once delivered
         expires_at=verification.expires_at,
     )
-    if queued is None:  # another tick sent this reminder first
-        db.session.delete(verification)
-        db.session.flush()
-        return None
     return verification
 
 

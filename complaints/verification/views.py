@@ -1,4 +1,7 @@
-"""The code form on the tracking page (templates/_verify_phone.html). Thin: parse, call, redirect."""
+"""The code form on the tracking page (templates/_verify_phone.html) and "find my complaint".
+Thin: parse, call, redirect."""
+
+import math
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -25,6 +28,7 @@ CHECK_MESSAGES = {
 }
 SEND_MESSAGES = {
     SendResult.SENT: _l("A new code is on its way by text message."),
+    SendResult.TOO_SOON: _l("A code was sent less than a minute ago. Wait for it, then ask again."),
     SendResult.RATE_LIMITED: _l(
         "Several codes were sent to this number just now. Wait a few minutes, then ask again."
     ),
@@ -40,6 +44,15 @@ RECOVERY_MESSAGES = {
     CheckResult.EXPIRED: CHECK_MESSAGES[CheckResult.EXPIRED],
     CheckResult.UNAVAILABLE: CHECK_MESSAGES[CheckResult.UNAVAILABLE],
 }
+
+
+@bp.app_template_global("resend_wait_seconds")
+def resend_wait_seconds(case) -> int:
+    """Seconds until "Send a new code" may be pressed again; 0 when it may be now."""
+    available_at = services.resend_available_at(case)
+    if available_at is None:
+        return 0
+    return max(0, math.ceil((available_at - utcnow()).total_seconds()))
 
 
 def _check_limit() -> str:
@@ -72,7 +85,7 @@ def send_new_code(tracking_key: str):
     return _back_to_case(tracking_key)
 
 
-@bp.route("/my-complaint", methods=["GET", "POST"])
+@bp.route(recovery.FIND_PATH, methods=["GET", "POST"])
 @limiter.limit(_send_limit, methods=["POST"])
 def find_case():
     form = FindCaseForm()
@@ -87,7 +100,7 @@ def find_case():
     return render_template("find_case.html", form=code_form, step="code")
 
 
-@bp.post("/my-complaint/code")
+@bp.post(recovery.FIND_PATH + "/code")
 @limiter.limit(_check_limit)
 def find_case_code():
     form = RecoveryCodeForm()

@@ -2,6 +2,7 @@
 
 import io
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -9,6 +10,7 @@ from complaints.cases.audit import verify_case_chain
 from complaints.cases.models import Case, Evidence, TrackingKey
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.periodic import run_periodic
 from tests.app.helpers import complaint_form_data, outlet_named, photo_bytes, token_for
 from tests.app.test_notices_support import TOURIST_PHONE, sms_to
 from tests.app.test_notices_support import fake_servers as fake_servers
@@ -189,3 +191,44 @@ def test_no_evidence_after_the_decision(seeded, app, client):
     )
     assert refused.status_code == 422
     assert "evidence can no longer be added" in refused.get_data(as_text=True)
+
+
+def test_an_unconfirmed_case_says_what_waits_counts_down_and_is_reminded_twice(
+    seeded, fakes, client
+):
+    path = _file(client)
+    page = client.get(path + "?lang=en").get_data(as_text=True)
+    assert "not sent to the merchant or the regulator until you confirm" in page
+    assert re.search(r'data-wait-seconds="(5\d|60)"', page)
+    assert re.search(r'id="resend-seconds">(5\d|60)<', page)
+    assert "countdown.js" in page and "<script>" not in page  # a static file, no inline JS
+    too_soon = client.post(
+        f"{path}/verify/new-code?lang=en", data={"csrf_token": _csrf(client, path)}
+    )
+    assert "less than a minute ago" in client.get(too_soon.headers["Location"]).get_data(
+        as_text=True
+    )
+
+    case = db.session.scalar(select(Case))
+    filed = case.created_at
+    reminders = lambda: [b for b in sms_to(fakes.twilio, TOURIST_PHONE) if "is waiting" in b]  # noqa: E731
+    run_periodic(filed + timedelta(minutes=59))
+    assert reminders() == []
+    run_periodic(filed + timedelta(minutes=61))
+    run_periodic(filed + timedelta(minutes=62))  # a second tick sends nothing more
+    assert len(reminders()) == 1
+    assert f"{case.number} is waiting" in reminders()[0]
+    assert "http://anxin.test/my-complaint" in reminders()[0]
+    run_periodic(filed + timedelta(hours=24, minutes=1))
+    assert len(reminders()) == 2
+    run_periodic(filed + timedelta(days=3))
+    assert len(reminders()) == 2
+
+
+def test_a_confirmed_case_gets_no_reminder(seeded, fakes):
+    now = utcnow()
+    case, _ = merchant_case(now)  # confirmed and routed
+    case.phone_verified_at = now
+    db.session.commit()
+    run_periodic(now + timedelta(hours=2))
+    assert not [b for b in sms_to(fakes.twilio, case.tourist_phone) if "is waiting" in b]
