@@ -46,10 +46,14 @@ def _case_or_not_found(tracking_key: str) -> Case:
 
 @bp.get("/t/<tracking_key>")
 def track(tracking_key: str):
-    return _render_tracking(_case_or_not_found(tracking_key), tracking_key)
+    return render_tracking(_case_or_not_found(tracking_key), tracking_key)
 
 
-def _render_tracking(case: Case, tracking_key: str, *, status: int = 200, **evidence_form):
+def render_tracking(
+    case: Case, tracking_key: str, *, status: int = 200, context=None, **evidence_form
+):
+    """The tracking page; `context` adds what another feature's form needs shown again
+    (its typed values and errors) when it answers 422 on this page."""
     return render_template(
         "tracking.html",
         view=tracking_view(case),
@@ -61,6 +65,7 @@ def _render_tracking(case: Case, tracking_key: str, *, status: int = 200, **evid
         evidence_errors=evidence_form.get("errors", []),
         evidence_kind=evidence_form.get("kind", EvidenceKind.PHOTO.value),
         evidence_note=evidence_form.get("note", ""),
+        **(context or {}),
     ), status
 
 
@@ -84,7 +89,7 @@ def add_tracking_evidence(tracking_key: str):
         db.session.commit()
     except EvidenceRejected as exc:
         db.session.rollback()
-        return _render_tracking(
+        return render_tracking(
             case, tracking_key, status=422, errors=[str(exc)], kind=kind_value, note=note
         )
     flash(
