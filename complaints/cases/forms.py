@@ -137,11 +137,11 @@ class ComplaintForm(FlaskForm):
             )
 
     def validate_amount_claimed(self, field):
-        if field.amount == 0 and self.remedy.data in (
-            Remedy.REFUND,
-            Remedy.PARTIAL_REFUND,
-            Remedy.COMPENSATION,
-        ):
+        if field.amount == 0 and self.remedy.data == Remedy.REFUND:
+            # The default remedy asks for no figure: a full refund is what was paid.
+            field.amount = self.amount_paid.amount
+            return
+        if field.amount == 0 and self.remedy.data in (Remedy.PARTIAL_REFUND, Remedy.COMPENSATION):
             raise ValidationError(_l("Enter how much you ask for."))
 
     def validate_phone(self, field):

@@ -55,6 +55,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
         form.language.data = str(get_locale())
+        form.remedy.data = Remedy.REFUND.value  # needs no figure: what was paid
         if len(outlets) == 1:
             form.outlet_code.data = outlets[0].code
             form.category.data = outlets[0].category.value

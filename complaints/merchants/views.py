@@ -5,7 +5,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
 from complaints.extensions import cache
@@ -27,9 +26,7 @@ POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, co
 
 def complaint_record(enterprise_id: int) -> dict:
     """The standing section of the merchant card: trust grade, list marks, last 12 months."""
-    record = public_standing(enterprise_id, utcnow()).as_record()
-    record["badge_colours"] = GRADE_COLOURS.get(record["grade"])
-    return record
+    return public_standing(enterprise_id, utcnow()).as_record()
 
 
 @bp.get("/")

@@ -1,0 +1,57 @@
+"""The scan page and the complaint form as a tourist meets them (server side; the browser
+side — fold, draft, countdown — is in tests/browser)."""
+
+import re
+
+from sqlalchemy import select
+
+from complaints.cases.models import Case, Remedy
+from complaints.extensions import db
+from tests.app.helpers import complaint_form_data, outlet_named, token_for
+
+
+def test_scan_page_puts_the_button_before_the_details_and_labels_the_grade(client, seeded):
+    page = client.get(f"/s/{token_for(outlet_named('Ah Hai'))}?lang=en").get_data(as_text=True)
+    assert page.index('id="complain"') < page.index('id="standing"')
+    assert page.index('id="complain"') < page.index('id="merchant-details"')
+    assert "this platform's grade" in page
+    assert "style=" not in page  # no inline styles (CSP), the badge is sized by app.css
+
+
+def test_form_marks_required_fields_and_does_not_ask_the_outlets_category_again(client, seeded):
+    page = client.get(f"/s/{token_for(outlet_named('Ah Hai'))}/complain?lang=en")
+    html = page.get_data(as_text=True)
+    assert "Fields marked * are required." in html
+    for name in ("description", "occurred_on", "tourist_name", "phone"):
+        label = re.search(rf'<label for="{name}">(.*?)</label>', html, re.S).group(1)
+        assert "required-mark" in label, name
+    assert 'name="category" value="catering"' in html
+    assert '<select id="category"' not in html
+    assert re.search(r'<option selected value="refund">|<option value="refund" selected', html)
+    assert 'data-draft-restore="all"' in html
+    assert "draft.js" in html
+
+
+def test_the_default_remedy_needs_no_amount(client, seeded):
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, remedy="refund", amount_claimed="")
+    response = client.post(f"/s/{token}/complain?lang=en", data=data)
+    assert response.status_code == 303
+    case = db.session.scalar(select(Case))
+    assert case.remedy is Remedy.REFUND
+    assert case.amount_claimed_fen == case.amount_paid_fen == 88000
+
+
+def test_error_summary_at_the_top_names_and_links_each_field(client, seeded):
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, description="short", phone="12", tourist_name="")
+    html = client.post(f"/s/{token}/complain?lang=en", data=data).get_data(as_text=True)
+    summary = re.search(
+        r'<div class="error banner" role="alert" id="error-summary".*?</div>', html, re.S
+    )
+    assert summary
+    assert html.index('id="error-summary"') < html.index('id="complaint-form"')
+    links = dict(re.findall(r'<a href="#(\w+)">(.*?)</a>', summary.group(0)))
+    assert set(links) == {"description", "phone", "tourist_name"}
+    assert links["description"].startswith("What happened: ")
+    assert 'data-draft-restore="all"' not in html  # the server's values win after an error
