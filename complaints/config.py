@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from complaints.languages import SUPPORTED
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -97,7 +99,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         },
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LANGUAGES": ("zh", "en"),
+        "LANGUAGES": SUPPORTED,  # complaints.languages: zh, zh_Hant, en, ko, ru, ja
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
         # Rendered public scan pages, shared by all web processes when Redis is there. Tests
         # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.

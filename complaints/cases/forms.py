@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from complaints.cases.models import Remedy
 from complaints.categories import Category
 from complaints.clock import local_today
+from complaints.languages import LANGUAGE_NAMES
 
 MAX_AMOUNT = Decimal("10000000.00")
 SUBMISSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -117,7 +118,7 @@ class ComplaintForm(FlaskForm):
     )
     language = SelectField(
         _l("Language for messages"),
-        choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
     )
     contact_consent = BooleanField(_l("The merchant may see my name and full number to contact me"))
 

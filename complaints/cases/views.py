@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from complaints.cases.models import CaseSource, Remedy
 from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
+from complaints.languages import language_for_phone
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -120,6 +121,15 @@ def _existing_submission(submission_key: str | None):
     return redirect(url_for("cases.track", tracking_key=tracking_key, new=1), code=303)
 
 
+def _message_language(form) -> str:
+    """The form's choice; when the page language was only the default (nothing chosen, no
+    Accept-Language we speak) and left as it was, the phone's country is the better hint."""
+    chosen = form.language.data
+    if chosen == str(get_locale()) and not g.get("locale_chosen", True):
+        return language_for_phone(form.phone_e164, current_app.config["LANGUAGES"]) or chosen
+    return chosen
+
+
 def _file(form, enterprise, outlet, source):
     data = services.ComplaintInput(
         enterprise_id=enterprise.id,
@@ -132,7 +142,7 @@ def _file(form, enterprise, outlet, source):
         remedy=Remedy(form.remedy.data),
         tourist_name=form.tourist_name.data.strip(),
         tourist_phone=form.phone_e164,
-        language=form.language.data,
+        language=_message_language(form),
         contact_consent=form.contact_consent.data,
         source=source,
         submission_key=form.submission_key.data,

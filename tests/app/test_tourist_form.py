@@ -55,3 +55,22 @@ def test_error_summary_at_the_top_names_and_links_each_field(client, seeded):
     assert set(links) == {"description", "phone", "tourist_name"}
     assert links["description"].startswith("What happened: ")
     assert 'data-draft-restore="all"' not in html  # the server's values win after an error
+
+
+def test_the_phones_country_picks_the_sms_language_when_nobody_chose_one(client, seeded):
+    token = token_for(outlet_named("Ah Hai"))
+    # No Accept-Language we speak: the page is in the default (Chinese), the form says "zh".
+    headers = {"Accept-Language": "fr-FR"}
+    page = client.get(f"/s/{token}/complain", headers=headers).get_data(as_text=True)
+    assert 'option selected value="zh"' in page or 'value="zh" selected' in page
+    data = complaint_form_data(client, token, phone="+82 10-2345-6789", language="zh")
+    assert client.post(f"/s/{token}/complain", data=data, headers=headers).status_code == 303
+    assert db.session.scalar(select(Case.language)) == "ko"
+
+
+def test_a_chosen_language_wins_over_the_phone(client, seeded):
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, phone="+82 10-2345-6789", language="en")
+    headers = {"Accept-Language": "en"}
+    assert client.post(f"/s/{token}/complain", data=data, headers=headers).status_code == 303
+    assert db.session.scalar(select(Case.language)) == "en"
