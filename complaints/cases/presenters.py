@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from complaints.cases.models import Case
+from complaints.cases.reasons import readable_reason
 from workflows.states import CaseState
 
 STATE_LABELS = {
@@ -57,7 +58,7 @@ def tracking_view(case: Case) -> dict:
         TimelineEntry(
             at=event.created_at,
             label=TRIGGER_LABELS.get(event.trigger, STATE_LABELS[event.to_state]),
-            reason=event.reason,
+            reason=readable_reason(event.trigger, event.reason),
         )
         for event in case.events
     ]

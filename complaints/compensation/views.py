@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from complaints.accounts.models import AccountRole
+from complaints.cases.reasons import readable_reason
 from complaints.cases.services import case_for_tracking_key
 from complaints.cases.tracking_views import render_tracking
 from complaints.cases.workflow import Actor
@@ -34,6 +35,7 @@ from complaints.compensation.forms import (
 )
 from complaints.compensation.models import Claim
 from complaints.compensation.payee import METHOD_LABELS, masked_payee
+from complaints.console.presenters import ROLE_LABELS
 from complaints.console.presenters import STATE_LABELS as CASE_STATE_LABELS
 from complaints.database import utcnow
 from complaints.extensions import db
@@ -138,6 +140,9 @@ def _render_claim(claim: Claim, status: int = 200, failed: str | None = None, **
         state_labels=queries.CLAIM_STATE_LABELS,
         recovery_labels=queries.RECOVERY_STATE_LABELS,
         case_state_labels=CASE_STATE_LABELS,
+        claim_trigger_labels=queries.CLAIM_TRIGGER_LABELS,
+        role_labels=ROLE_LABELS,
+        readable_reason=readable_reason,
         failed=failed,  # the action whose form is shown again with its errors
         failed_form=forms.get("failed_form"),
         reason_form=ReasonForm(formdata=None),

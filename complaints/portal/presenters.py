@@ -14,6 +14,7 @@ from sqlalchemy import select
 from complaints.accounts.models import Account
 from complaints.cases.added_evidence import TOURIST_KIND_LABELS
 from complaints.cases.models import Case
+from complaints.cases.reasons import readable_reason
 from complaints.console.presenters import ROLE_LABELS, STATE_LABELS, TRIGGER_LABELS, ground_label
 from complaints.extensions import db
 from complaints.notices.models import Audience
@@ -101,7 +102,7 @@ def merchant_timeline(case: Case) -> list[MerchantEvent]:
                 label=TRIGGER_LABELS.get(event.trigger, event.trigger),
                 state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
-                reason=event.reason,
+                reason=readable_reason(event.trigger, event.reason),
                 ground=ground_label(event.ground),
             )
         )

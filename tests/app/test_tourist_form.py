@@ -74,3 +74,31 @@ def test_a_chosen_language_wins_over_the_phone(client, seeded):
     headers = {"Accept-Language": "en"}
     assert client.post(f"/s/{token}/complain", data=data, headers=headers).status_code == 303
     assert db.session.scalar(select(Case.language)) == "en"
+
+
+def test_http_errors_speak_the_visitors_language(client, seeded):
+    zh = {"Accept-Language": "zh-CN"}
+    missing = client.get("/no-such-page", headers=zh).get_data(as_text=True)
+    assert "Not Found" not in missing
+    assert "页面不存在" in missing
+    wrong_method = client.delete(f"/s/{token_for(outlet_named('Ah Hai'))}", headers=zh)
+    assert wrong_method.status_code == 405
+    assert "Method Not Allowed" not in wrong_method.get_data(as_text=True)
+    bad_code = client.get("/s/not-a-code", headers=zh).get_data(as_text=True)
+    assert "The requested URL" not in bad_code
+
+
+def test_machine_reasons_read_as_words_and_local_time(app):
+    from complaints.cases.reasons import readable_reason
+
+    recorded = "merchant_response deadline passed at 2026-12-04T09:59:57.036928+00:00"
+    with app.test_request_context("/?lang=zh"):
+        text = readable_reason("merchant_deadline_passed", recorded)
+        offer = readable_reason("merchant_offer", "Offer: ¥300.00 — free dessert")
+        files = readable_reason("evidence_added", f"receipt sha256:{'a' * 64} bill.jpg\nthe bill")
+    assert "2026-12-04 17:59" in text  # Beijing time, not UTC ISO
+    assert "T09:59" not in text
+    assert "deadline passed" not in text
+    assert offer == "¥300.00 — free dessert"
+    assert "sha256" not in files
+    assert "the bill" in files
