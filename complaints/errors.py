@@ -6,14 +6,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-
 # Werkzeug's own titles and texts are English: each status a visitor can meet, in words.
 HTTP_TEXTS = {
     400: (_l("Bad request"), _l("We could not read what was sent. Go back, reload and try again.")),
     403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("This address does not exist. Check the link, or start again.")),
     405: (_l("Not possible here"), _l("This page cannot be used this way. Go back and try again.")),
-    409: (_l("Changed meanwhile"), _l("Someone changed this at the same time. Reload and try again.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l("Someone changed this at the same time. Reload and try again."),
+    ),
     410: (_l("No longer here"), _l("This page was here once and has been removed.")),
     429: (
         _l("Too many requests"),
