@@ -21,6 +21,7 @@ from complaints.notices.models import Audience
 from complaints.portal import messages, ratings, services
 from complaints.portal.models import CaseMessage, Offer, OfferStatus
 from complaints.presentation import mask_phone
+from complaints.timers.services import open_deadline_for
 from workflows.states import Role
 
 MERCHANT_HIDDEN_TRIGGERS = frozenset({"assign", "escalate"})
@@ -171,14 +172,18 @@ class TouristPanel:
     rating: ratings.RatingView | None
     thread: list[ThreadEntry]
     can_post: bool
+    answer_by: datetime | None = None  # the running deadline the open offer lapses at
 
 
 def tourist_panel(case: Case) -> TouristPanel:
     """A template global, so the tracking page gets the panel without its view knowing."""
     last = services.latest_offer(case)
     rating = ratings.rating_for(case)
+    offer = services.open_offer(case)
+    deadline = open_deadline_for(case.id) if offer is not None else None
     return TouristPanel(
-        offer=services.open_offer(case),
+        answer_by=deadline.due_at if deadline is not None else None,
+        offer=offer,
         last_offer=last,
         last_offer_status=OFFER_STATUS_LABELS[services.shown_status(last, case)] if last else None,
         can_rate=case.state in ratings.RATEABLE_STATES and rating is None,
