@@ -272,7 +272,9 @@ def test_chinese_phone_gets_chinese_names_and_can_switch_to_english(new_phone, s
     expect(page.get_by_role("heading", level=1)).to_have_text(merchant.name_en)
     expect(page.locator("section.merchant .outlet")).to_have_text(merchant.outlet_en)
     expect(languages.get_by_role("link", name="English")).to_have_attribute("aria-current", "true")
-    expect(languages.get_by_role("link", name="简体中文")).not_to_have_attribute("aria-current", "true")
+    expect(languages.get_by_role("link", name="简体中文")).not_to_have_attribute(
+        "aria-current", "true"
+    )
     screenshot(page, "scan-en")
 
     # The choice sticks (cookie) on the next page, which has no ?lang= in its address.
