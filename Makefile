@@ -21,12 +21,16 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d complaints/translations
 
-# After adding or changing an English string: refresh the .pot and the zh catalog, then translate
-# the new entries in complaints/translations/zh/LC_MESSAGES/messages.po (no empty or fuzzy ones).
+# After adding or changing an English string: refresh the .pot and every catalog, then translate
+# the new entries in complaints/translations/zh/LC_MESSAGES/messages.po (no empty or fuzzy ones);
+# zh_Hant is generated from zh with OpenCC (tools/make_zh_hant.py; a dev-time tool only), and
+# ko, ru, ja get the new ids to translate (tools/fill_catalog.py LANG TABLE fills from a table).
 # ngettext and N_ are Babel default keywords; _l and lazy_gettext are Flask-Babel's lazy ones.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o complaints/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i complaints/translations/messages.pot -d complaints/translations -l zh --no-fuzzy-matching
+	$(BIN)/pybabel update -i complaints/translations/messages.pot -d complaints/translations --no-fuzzy-matching
+	$(BIN)/python -c "import opencc_purepy" 2>/dev/null || $(BIN)/pip install --quiet opencc-purepy==1.5.0
+	$(BIN)/python tools/make_zh_hant.py
 
 migrate: install
 	$(FLASK) db upgrade

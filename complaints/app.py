@@ -3,13 +3,14 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
 from complaints.input_guard import register_input_guard
+from complaints.languages import LANGUAGE_NAMES, from_accept_language, html_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,13 +135,14 @@ def _select_locale() -> str:
     languages = current_languages()
     chosen = _chosen_language() or request.cookies.get("lang")
     if chosen in languages:
+        g.locale_chosen = True
         return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    accepted = from_accept_language(request.accept_languages, languages)
+    g.locale_chosen = accepted is not None
+    return accepted or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def current_languages() -> tuple[str, ...]:
-    from flask import current_app
-
     return current_app.config["LANGUAGES"]
 
 
@@ -252,6 +254,10 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_names"] = {
+        code: LANGUAGE_NAMES[code] for code in app.config["LANGUAGES"]
+    }
+    app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.filters.update(TEMPLATE_FILTERS)
 
     @app.after_request

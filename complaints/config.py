@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from complaints.languages import SUPPORTED
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -137,7 +139,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         },
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LANGUAGES": ("zh", "en"),
+        "LANGUAGES": SUPPORTED,  # complaints.languages: zh, zh_Hant, en, ko, ru, ja
         # Roles that must sign in with a second factor (TOTP); others may turn it on. The test
         # suite's default is none, so only the tests about 2FA meet the extra step.
         "TOTP_REQUIRED_ROLES": environ.get(

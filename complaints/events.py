@@ -165,11 +165,13 @@ class ReminderDue:
 
 @dataclass(frozen=True)
 class MessagePosted:
-    """A message was added to a case's thread."""
+    """A message was added to a case's thread; `notify` names the audiences to tell (the
+    parties who may read it, but not its author's)."""
 
     case: Case
     message: Any
     now: datetime
+    notify: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.outbox.services import recover_lost_jobs, relay_pending
     from complaints.supervision.services import mark_overdue_rectifications
     from complaints.timers.tick import run_tick
+    from complaints.verification.reminders import send_confirmation_reminders
 
     now = now or utcnow()
     tick = run_tick(now)
@@ -27,6 +28,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         log.error("tick: %s", error)
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
+    counts["phone_reminders"] = send_confirmation_reminders(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     counts["rollup_rows"] = _step("analytics rollups", lambda: refresh_recent(now))
     counts["rectifications_overdue"] = _step(

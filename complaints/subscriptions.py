@@ -82,6 +82,11 @@ def tell_deadline_moved(event: events.DeadlineMoved) -> None:
     announce(event.case, f"{event.notice}:{event.now.isoformat()}", due_at=event.due_at)
 
 
+def tell_message_readers(event: events.MessagePosted) -> None:
+    for audience in event.notify:
+        announce(event.case, f"message_for_{audience.value}:{event.message.id}")
+
+
 def credit_recovery_overdue(event: events.RecoveryOverdue) -> None:
     credit.on_recovery_overdue(event.claim.enterprise_id, event.claim.case_id, event.now)
 
@@ -113,6 +118,7 @@ SUBSCRIPTIONS = (
     (events.MerchantHeldLiable, credit_held_liable),
     (events.RepaymentRejected, tell_merchant_repayment_rejected),
     (events.DeadlineMoved, tell_deadline_moved),
+    (events.MessagePosted, tell_message_readers),
     (events.GradeChanged, record_grade_change),
     (events.SeriousListChanged, record_serious_list_change),
     # Webhook fan-out: one event row and one outbox message each; sending happens in jobs.

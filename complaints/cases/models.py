@@ -179,8 +179,30 @@ class Evidence(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the tourist says the file shows (files added from the tracking page).
+    note: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The "evidence_added" case event whose reason lists this file's hash; None for files
+    # sent with the complaint itself (the "submit" event covers those by the case's own row).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
 
     case: Mapped[Case | None] = relationship(back_populates="evidence")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class TrackingKey(db.Model):
+    """A further tracking link for a case, issued by "find my complaint" after an SMS code.
+    The first link is derived from the submission key (Case.tracking_key_hash); these add to
+    it, so an old link keeps working. Only hashes are kept, as for the first link."""
+
+    __tablename__ = "case_tracking_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CaseNumberSequence(db.Model):

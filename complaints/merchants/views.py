@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 from complaints.accounts.permissions import may_print_outlet_codes
 from complaints.analytics.scans import note_scan
 from complaints.assets import asset_version, encoded_response
-from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
 from complaints.merchants import scan_cache
@@ -43,9 +42,7 @@ log = logging.getLogger(__name__)
 
 def complaint_record(enterprise_id: int, standing=None) -> dict:
     """The standing section of the merchant card: trust grade, list marks, last 12 months."""
-    record = (standing or public_standing(enterprise_id, utcnow())).as_record()
-    record["badge_colours"] = GRADE_COLOURS.get(record["grade"])
-    return record
+    return (standing or public_standing(enterprise_id, utcnow())).as_record()
 
 
 @bp.get("/")
