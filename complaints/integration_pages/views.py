@@ -20,7 +20,7 @@ from complaints.extensions import db
 from complaints.hooks_out import services as hooks
 from complaints.hooks_out.models import WebhookDelivery, WebhookEndpoint
 from complaints.integration_pages.forms import ActionForm, ApiKeyForm, EndpointForm
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 
 console_bp = Blueprint("integrations_console", __name__, url_prefix="/console/integrations")
 merchant_bp = Blueprint("integrations_merchant", __name__, url_prefix="/merchant/integrations")
@@ -185,7 +185,7 @@ def endpoint_action(endpoint_id: int, action: str):
     else:
         abort(404)
     db.session.commit()
-    relay_after_commit()
+    after_commit()
     if new_secret:
         return _page(new_secret=new_secret)
     flash(_("Saved."), "success")
@@ -204,7 +204,7 @@ def replay_delivery(endpoint_id: int, delivery_id: int):
     if ActionForm().validate_on_submit():
         hooks.replay(delivery, utcnow())
         db.session.commit()
-        relay_after_commit()
+        after_commit()
         flash(_("The event will be sent again."), "success")
     return redirect(url_for(f"{_bp_name()}.page"), code=303)
 

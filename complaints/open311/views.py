@@ -21,7 +21,7 @@ from complaints.extensions import csrf, db
 from complaints.open311 import services
 from complaints.open311.formats import errors, respond
 from complaints.open311.models import Open311Request
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from workflows.states import OPEN_STATES
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
@@ -99,7 +99,7 @@ def create_request(fmt):
     except IntegrityError:
         db.session.rollback()
         return errors(fmt, 409, [_("Conflict; send the request again.")])
-    relay_after_commit()
+    after_commit()
     case = db.session.get(Case, filed.case_id)
     body = [
         {"token": filed.token, "service_notice": services.service_notice(case), "account_id": None}

@@ -83,7 +83,8 @@ def post_message(
     )
     db.session.add(message)
     db.session.flush()
-    publish(MessagePosted(case=case, message=message, now=now))
+    notify = tuple(sorted(chosen - {audience_of(author_role)}))
+    publish(MessagePosted(case=case, message=message, now=now, notify=notify))
     return message
 
 

@@ -32,7 +32,7 @@ from complaints.console import queries as console_queries
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal.messages import MessageRefused, messages_for, post_message
 from workflows.states import CaseState
 
@@ -135,7 +135,7 @@ class CaseTransitions(MethodView):
         except StaleDataError:
             db.session.rollback()
             abort(409, message=_("This case changed meanwhile. Read it again and retry."))
-        relay_after_commit()
+        after_commit()
         case = case_in_scope(number)
         return {
             "seq": event.seq,
@@ -238,5 +238,5 @@ class CaseMessages(MethodView):
         except MessageRefused as refused:
             db.session.rollback()
             abort(422, errors={"json": {"body": [str(refused.message)]}})
-        relay_after_commit()
+        after_commit()
         return _message_dict(message)

@@ -20,7 +20,7 @@ from complaints.compensation import queries, services
 from complaints.compensation.models import Claim
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from workflows.machine import TransitionRefused
 
 MAX_ID = 2**31 - 1  # larger path ids exist nowhere (and overflow SQLite's INTEGER)
@@ -113,5 +113,5 @@ class ClaimDecision(MethodView):
         except StaleDataError:
             db.session.rollback()
             abort(409, message=_("This claim changed meanwhile. Read it again and retry."))
-        relay_after_commit()
+        after_commit()
         return claim_dict(_claim_in_scope(claim_id))

@@ -17,7 +17,7 @@ from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.hooks_out import services as hooks
 from complaints.hooks_out.models import WebhookDelivery, WebhookEndpoint
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 
 blp = Blueprint(
     "api_webhooks", __name__, url_prefix="/webhook-endpoints", description="Outbound webhooks"
@@ -129,7 +129,7 @@ class EndpointEnable(MethodView):
         endpoint = _endpoint_or_404(endpoint_id)
         hooks.enable(endpoint, utcnow())
         db.session.commit()
-        relay_after_commit()
+        after_commit()
         return endpoint_dict(endpoint)
 
 
@@ -163,5 +163,5 @@ class DeliveryReplay(MethodView):
             abort(404)
         hooks.replay(delivery, utcnow())
         db.session.commit()
-        relay_after_commit()
+        after_commit()
         return delivery_dict(delivery)
