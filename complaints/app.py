@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_login(app)
     register_cli(app)
+    register_teardowns(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security(app)
@@ -70,10 +71,10 @@ def _check_policies(app: Flask) -> None:
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
     from complaints.privacy.services import RetentionPolicy
-    from workflows.policy import Policy
+    from workflows.policy import PolicySet
 
     for name, policy_class in (
-        ("WORKFLOW_POLICY", Policy),
+        ("WORKFLOW_POLICY", PolicySet),
         ("CREDIT_POLICY", CreditPolicy),
         ("RETENTION_POLICY", RetentionPolicy),
     ):
@@ -174,6 +175,14 @@ def register_login(app: Flask) -> None:
     from complaints.console import credit_views  # noqa: F401
 
     app.register_blueprint(console_bp)
+
+
+def register_teardowns(app: Flask) -> None:
+    # Delivery channels (a Twilio client and its connection) live for one app context: a
+    # worker's batch reuses them, and they are closed when it ends.
+    from complaints.notices.jobs import close_channels
+
+    app.teardown_appcontext(close_channels)
 
 
 def register_cli(app: Flask) -> None:

@@ -85,6 +85,14 @@ def load_config(instance_path: str, environ=None) -> dict:
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),
+        # Who relays the outbox: worker (the RQ worker's relay loop), thread (a background
+        # thread in the web process: the default without Redis) or inline (tests).
+        "OUTBOX_RELAY": environ.get("OUTBOX_RELAY", ""),
+        "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS", "2")),
+        # A relayed message not done after this long has its RQ job looked up; a job
+        # "started" this long ago without a heartbeat belongs to a dead worker.
+        "OUTBOX_LOST_CHECK_SECONDS": _int(environ, "OUTBOX_LOST_CHECK_SECONDS", 20),
+        "OUTBOX_STARTED_TIMEOUT_SECONDS": _int(environ, "OUTBOX_STARTED_TIMEOUT_SECONDS", 45),
         # Seconds before each retry of a transiently failed job (RQ) or message (the tick).
         "NOTIFICATION_RETRY_INTERVALS": (10, 30, 120, 600, 1800),
         # Phone codes: per number (counted in the database) and per IP (Flask-Limiter).

@@ -10,6 +10,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
+from complaints.agencies.routing import route_agency
 from complaints.cases import services
 from complaints.cases.evidence import stage_uploads, staged_evidence
 from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
@@ -25,9 +26,10 @@ from complaints.merchants.services import (
     enterprise_by_uscc,
     resolve_scan_token,
 )
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
 from complaints.privacy.services import current_policy as current_retention
+from complaints.timers.services import current_calendar, current_policy, policy_set
 
 bp = Blueprint("cases", __name__)
 
@@ -73,8 +75,26 @@ def complain_about_enterprise(uscc: str):
     return _complaint_form(enterprise, outlets=list(enterprise.outlets), source=CaseSource.SEARCH)
 
 
+def _policy_for(enterprise, outlets):
+    """The time limits a complaint about this merchant falls under, by category: the agency
+    that would receive it and the category pick the scope (Order 32 for tours)."""
+    division_code = outlets[0].division_code if len(outlets) == 1 else enterprise.division_code
+
+    def policy_for(category: str | None):
+        try:
+            chosen = Category(category)
+        except ValueError:
+            return current_policy()
+        agency = route_agency(division_code, chosen)
+        return policy_set().resolve(agency.slug if agency else None, chosen.value)
+
+    return policy_for
+
+
 def _complaint_form(enterprise, *, outlets, source: CaseSource):
     form = ComplaintForm()
+    form.policy_for = _policy_for(enterprise, outlets)
+    form.calendar = current_calendar()
     form.outlet_code.choices = [SelectChoice(o.code, o.name_zh) for o in outlets]
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
@@ -83,7 +103,9 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
             form.outlet_code.data = outlets[0].code
             form.category.data = outlets[0].category.value
     elif form.is_submitted():
-        retried = _existing_submission(form.submission_key.data)
+        # A retry carrying photos is recognised before they are stored twice; without photos
+        # the filing's own INSERT recognises the submission key, saving a look-up.
+        retried = _has_uploads(form) and _existing_submission(form.submission_key.data)
         if retried:
             return retried
         upload_errors = _stage_uploads(form)
@@ -110,6 +132,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
         outlets=outlets,
         staged=staged,
         limited_until=limited_until,
+        merchant_stage=current_policy().merchant_stage,
     ), status
 
 
@@ -134,6 +157,10 @@ def _stage_uploads(form) -> list[str]:
         max_bytes=current_app.config["EVIDENCE_MAX_FILE_BYTES"],
         max_files=current_app.config["EVIDENCE_MAX_FILES"],
     )
+
+
+def _has_uploads(form) -> bool:
+    return any(upload.filename for upload in request.files.getlist(form.evidence.name))
 
 
 def services_key_ok(form) -> bool:
@@ -179,6 +206,10 @@ def _file(form, enterprise, outlet, source):
         contact_consent=form.contact_consent.data,
         source=source,
         submission_key=form.submission_key.data,
+        harm_known_on=form.harm_known_on.data,
+        contract_ended_on=form.contract_ended_on.data,
+        merchant_first=form.first_answer.data != "regulator",
+        tourist_address=(form.tourist_address.data or "").strip(),
     )
     try:
         filed = services.file_complaint(
@@ -193,7 +224,7 @@ def _file(form, enterprise, outlet, source):
         # A double tap raced us to the same submission key: show the case the first one made.
         db.session.rollback()
         return _existing_submission(form.submission_key.data) or abort(409)
-    relay_after_commit()
+    after_commit()
     return redirect(url_for("cases.track", tracking_key=filed.tracking_key, new=1), code=303)
 
 

@@ -7,8 +7,6 @@ so another agency cannot even learn what is on a record. Decisions are credit ev
 by complaints.credit.repair; nothing here edits an earlier entry.
 """
 
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -170,11 +168,7 @@ def _render_merchant(enterprise: Enterprise, *, failed=None, refusal=None, statu
         standing=public_standing(enterprise.id, now),
         grade_colours=GRADE_COLOURS,
         listing=listing,
-        early_removal_from=(
-            listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
-            if listing
-            else None
-        ),
+        early_removal_from=(policy.early_removal_from(listing.occurred_at) if listing else None),
         can_decide_list=account.role in LIST_DECIDERS,
         serious_form=form_for("serious"),
         removal_form=form_for("removal"),

@@ -8,9 +8,9 @@ when that event would have, so from the decision on the pair adds up to zero and
 left over once both have expired (a flat bonus would over- or under-correct).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from complaints.clock import LOCAL_ZONE
 from complaints.credit import engine
@@ -80,7 +80,7 @@ def remove_from_serious_list(
     if listing is None:
         raise CreditRuleError(N_("This merchant is not on the serious list."))
     policy = current_credit_policy()
-    earliest = listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
+    earliest = policy.early_removal_from(listing.occurred_at)
     if now < earliest:
         raise CreditRuleError(
             N_("Early removal is possible only after one year on the list, from %(date)s."),
@@ -160,6 +160,7 @@ def grant_repair(
         actor=actor,
         neutralises=target,
     )
+    _require_penalty_performed(application.enterprise_id, target)
     _decide(application, RepairState.GRANTED, actor, reason, now)
     application.grant_event_id = event.id
     db.session.flush()
@@ -174,6 +175,26 @@ def refuse_repair(
     _decide(application, RepairState.REFUSED, actor, reason, now)
     db.session.flush()
     return application
+
+
+def _require_penalty_performed(enterprise_id: int, target: CreditEvent) -> None:
+    """NDRC measures: repair needs the penalty performed. Money the fund paid on the entry's
+    case must be back (repaid, deducted or returned), and nothing may be overdue at all."""
+    from complaints.compensation.models import Claim, RecoveryOrder, RecoveryState
+
+    cleared = (RecoveryState.REPAID, RecoveryState.DEDUCTED, RecoveryState.RETURNED)
+    owed = (
+        select(RecoveryOrder.id)
+        .join(Claim, Claim.id == RecoveryOrder.claim_id)
+        .where(RecoveryOrder.enterprise_id == enterprise_id, RecoveryOrder.state.not_in(cleared))
+    )
+    blocking = owed.where(
+        or_(RecoveryOrder.overdue_at.is_not(None), Claim.case_id == target.case_id)
+    )
+    if db.session.scalar(blocking.limit(1)) is not None:
+        raise CreditRuleError(
+            N_("The penalty has not been performed: money the fund paid is still owed.")
+        )
 
 
 def _decide(application, state: RepairState, actor: str, reason: str, now: datetime) -> None:

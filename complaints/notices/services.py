@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from complaints.cases.models import Case, CaseEvent, CaseSource
+from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import (
@@ -25,7 +26,7 @@ from complaints.notices.events import (
     sends_for,
 )
 from complaints.notices.models import Audience, DeliveryStatus, Notification
-from complaints.notices.optouts import OPTED_OUT, insert_unless_exists, is_opted_out
+from complaints.notices.optouts import OPTED_OUT, insert_row_unless_exists, is_opted_out
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
 from complaints.presentation import legal_basis_label
@@ -166,12 +167,14 @@ def queue_notification(
         )
         if secret_fragment:
             values.update(body=body.replace(secret_fragment, REDACTED), secret_fragment=None)
-    new_id = insert_unless_exists(Notification.__table__, values)
-    if new_id is None:
+    # Without autoflush: outbox rows pending in the session go out in one batch at the end.
+    with db.session.no_autoflush:
+        notification = insert_row_unless_exists(Notification, values)
+    if notification is None:
         return None
     if not (opted_out or over_budget):
-        add_outbox_message(DELIVER_JOB, new_id)
-    return db.session.get(Notification, new_id)
+        add_outbox_message(DELIVER_JOB, notification.id)
+    return notification
 
 
 SMS_BUDGET_SPENT = "sms_budget"
@@ -230,6 +233,9 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
     if "due_at" not in facts:
         deadline = open_deadline_for(case.id)
         facts["due_at"] = deadline.due_at if deadline is not None else None
+        facts.setdefault("due_provisional", deadline is not None and deadline.provisional)
+    if "reason" in facts and "ground_basis" in facts:
+        return facts
     event = db.session.scalar(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.trigger == trigger)
@@ -237,24 +243,25 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
         .limit(1)
     )
     facts.setdefault("reason", event.reason if event is not None else "")
-    facts.setdefault("ground_basis", _ground_basis(event.ground if event is not None else None))
+    facts.setdefault(
+        "ground_basis",
+        _ground_basis(event.ground if event is not None else None, local_today(case.created_at)),
+    )
     return facts
 
 
-def _ground_basis(ground: str | None) -> str | None:
-    """The article a decision rests on, cited in the recipient's language."""
+def _ground_basis(ground: str | None, received_on) -> str | None:
+    """The article a decision rests on, under the rule in force at receipt, cited in the
+    recipient's language."""
     for kind in (DeclineGround, TerminationGround):
         if ground in {member.value for member in kind}:
-            return legal_basis_label(kind(ground))
+            return legal_basis_label(kind(ground), received_on)
     return None
 
 
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    """Called by filing: the receipt with the tracking link and, for complaints filed on our
-    own form, the phone code (the tourist is looking at the phone right now)."""
-    announce(case, "case_received", tracking_url=tracking_url)
-    if case.source in (CaseSource.QR, CaseSource.SEARCH):
-        # Imported here: verification queues its code through this module.
-        from complaints.verification.services import send_code_on_filing
-
-        send_code_on_filing(case, now=case.created_at or utcnow())
+    """The receipt with the tracking link (the CaseFiled subscriber)."""
+    # A new case has no deadline or decision yet: nothing to look up for the templates.
+    announce(
+        case, "case_received", tracking_url=tracking_url, due_at=None, reason="", ground_basis=None
+    )

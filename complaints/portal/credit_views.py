@@ -6,7 +6,7 @@ in the repair form is checked against this enterprise by the credit service itse
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -153,11 +153,7 @@ def _render_credit(form: RepairApplicationForm | None = None, refusal=None, stat
         standing=public_standing(enterprise_id, now),
         grade_colours=GRADE_COLOURS,
         listing=listing,
-        early_removal_from=(
-            listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
-            if listing
-            else None
-        ),
+        early_removal_from=(policy.early_removal_from(listing.occurred_at) if listing else None),
         candidates=candidates,
         can_apply=any(c.open_at(now) for c in candidates),
         now=now,

@@ -111,7 +111,7 @@ def merchant_timeline(case: Case) -> list[MerchantEvent]:
                 state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
                 reason=event.reason,
-                ground=ground_label(event.ground),
+                ground=ground_label(event.ground, case.created_at),
             )
         )
     return entries

@@ -13,7 +13,7 @@ import complaints.database
 
 
 revision = "hardening_01"
-down_revision = "dfa128e11d9c"
+down_revision = "pipeline_01"
 branch_labels = None
 depends_on = None
 
