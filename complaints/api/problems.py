@@ -67,9 +67,10 @@ def from_http_exception(exc: HTTPException):
         detail = _("Check these fields: %(fields)s.", fields=names)
     if exc.code and exc.code >= 500:
         current_app.logger.error("API error %s: %s", exc.code, exc)
-        # Never "nothing was lost" on a 5xx: the request may have been cut short mid-way.
+        # Never "nothing was lost" (issue 11.1): after an unexpected error we cannot know.
         detail = _(
-            "We could not finish this, and what you sent may not have been saved. Please check and try again; if it keeps failing, try again later."
+            "We could not finish this, and what you sent may not have been saved. "
+            "Please check and try again; if it keeps failing, try again later."
         )
     headers = dict(data.get("headers") or {})
     if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
