@@ -28,11 +28,12 @@ EVERY_SCOPE = ("cases:read", "cases:write", "credit:read", "webhooks", "compensa
 def victim(seeded, app, tmp_path):
     """Sanya's and Ah Hai's things, with ids to aim at."""
     app.config["CREDIT_EXPORT_DIR"] = str(tmp_path)
-    case = routed_case()
     agency = db.session.scalar(select(Agency).where(Agency.slug == SANYA))
     endpoint = hooks.create_endpoint(
         url="http://127.0.0.1:9/never", event_types=["*"], agency_id=agency.id
     )
+    db.session.commit()  # listening before the case is filed: its events are recorded
+    case = routed_case()
     evidence = Evidence(
         case_id=case.id, kind=EvidenceKind.PHOTO, stored_name="victim.jpg",
         content_type="image/jpeg", size_bytes=1, sha256="0" * 64,
