@@ -4,6 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,7 +47,7 @@ def _role():
 @blp.route("")
 class CaseList(MethodView):
     @requires(Scope.CASES_READ)
-    @blp.arguments(CaseListQuery, location="query")
+    @blp.arguments(CaseListQuery, location="query", unknown=RAISE)
     @blp.response(200, CasePageOut)
     def get(self, args):
         """The queue: the console's filters and order (running deadline first), cursor pages."""

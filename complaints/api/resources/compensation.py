@@ -7,6 +7,7 @@ fund), and the compensation table decides which role may approve or reject.
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,7 +64,7 @@ def claim_dict(claim: Claim) -> dict:
 @blp.route("")
 class ClaimList(MethodView):
     @requires(Scope.CASES_READ)
-    @blp.arguments(ClaimListQuery, location="query")
+    @blp.arguments(ClaimListQuery, location="query", unknown=RAISE)
     @blp.response(200, ClaimPageOut)
     def get(self, args):
         """Claims on the key's city fund, newest first, with their payouts."""

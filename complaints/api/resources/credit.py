@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from complaints.api import paging
 from complaints.api.auth import requires
@@ -24,7 +25,7 @@ def _list_page(kind: str, read, serious: bool, args):
 @blp.route("/trusted")
 class TrustedList(MethodView):
     @requires(Scope.CREDIT_READ)
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery, location="query", unknown=RAISE)
     @blp.response(200, ListPageOut)
     def get(self, args):
         """Merchants on the trusted list (the fund pays their tourists first)."""
@@ -34,7 +35,7 @@ class TrustedList(MethodView):
 @blp.route("/serious")
 class SeriousList(MethodView):
     @requires(Scope.CREDIT_READ)
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(PageQuery, location="query", unknown=RAISE)
     @blp.response(200, ListPageOut)
     def get(self, args):
         """Merchants on the serious dishonesty list, with the date they entered it."""
@@ -44,7 +45,7 @@ class SeriousList(MethodView):
 @blp.route("/changes")
 class CreditChanges(MethodView):
     @requires(Scope.CREDIT_READ)
-    @blp.arguments(CreditChangeQuery, location="query")
+    @blp.arguments(CreditChangeQuery, location="query", unknown=RAISE)
     @blp.response(200, CreditChangePageOut)
     def get(self, args):
         """Grade changes and serious-list entries and exits, oldest first (a feed to follow)."""

@@ -6,6 +6,7 @@ events, with the case each came from, go only to regulator keys and the merchant
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import RAISE
 from sqlalchemy import or_, select
 
 from complaints.api import paging
@@ -48,7 +49,7 @@ def _sees_credit_events(enterprise: Enterprise) -> bool:
 @blp.route("/enterprises")
 class EnterpriseList(MethodView):
     @requires(Scope.CREDIT_READ)
-    @blp.arguments(EnterpriseListQuery, location="query")
+    @blp.arguments(EnterpriseListQuery, location="query", unknown=RAISE)
     @blp.response(200, EnterprisePageOut)
     def get(self, args):
         """The registry by USCC, optionally searched by name."""

@@ -4,6 +4,7 @@ from datetime import datetime, time
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import func, select
 
 from complaints.api.auth import current_principal, requires
@@ -23,7 +24,7 @@ blp = Blueprint("api_statistics", __name__, url_prefix="/statistics", descriptio
 @blp.route("")
 class Statistics(MethodView):
     @requires(Scope.CASES_READ)
-    @blp.arguments(StatisticsQuery, location="query")
+    @blp.arguments(StatisticsQuery, location="query", unknown=RAISE)
     @blp.response(200, StatisticsOut)
     def get(self, args):
         """Cases by state and category, open cases, and running deadlines already passed."""
