@@ -12,6 +12,7 @@ from complaints.accounts.cli import accounts_cli
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
 from complaints.extensions import db
+from complaints.privacy.cli import privacy_cli
 
 
 def register_commands(app: Flask) -> None:
@@ -26,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
+    app.cli.add_command(privacy_cli)
 
 
 @click.command("seed")

@@ -1,10 +1,13 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
+import logging
+
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from complaints.accounts.permissions import may_print_outlet_codes
 from complaints.assets import asset_version, encoded_response
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
@@ -23,6 +26,7 @@ from complaints.merchants.services import (
 )
 
 bp = Blueprint("merchants", __name__)
+log = logging.getLogger(__name__)
 
 POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, code width in mm
 
@@ -89,7 +93,14 @@ def enterprise_page(uscc: str):
 
 
 def _outlet_or_404(code: str):
-    return outlet_by_code(code) or abort(404)
+    """The outlet, for its own staff and regulators only: anyone else signs in first, and a
+    signed-in stranger gets the same 404 as for an outlet that does not exist."""
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    outlet = outlet_by_code(code)
+    if outlet is None or not may_print_outlet_codes(current_user, outlet.enterprise_id):
+        abort(404)
+    return outlet
 
 
 @bp.get("/outlets/<code>/qr.png")
