@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from complaints.languages import SUPPORTED
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -26,6 +28,9 @@ def _int(environ, name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+SERVED_URL_FILE = "served_url"
 
 
 def load_config(instance_path: str, environ=None) -> dict:
@@ -64,6 +69,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
 
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if not public_base_url and env == "development":
+        # `make run` records the address it serves, so `flask outlets list` in another shell
+        # prints scan URLs for that port rather than the default one.
+        public_base_url = _served_url(instance_path)
     if env == "production":
         _refuse_weak_production_settings(secret, qr_key, public_base_url)
 
@@ -79,6 +88,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
         "UPLOAD_DIR": upload_dir,
+        # Signed daily credit-list exports for credit platforms (docs/credit-exchange.md).
+        "CREDIT_EXPORT_DIR": environ.get("CREDIT_EXPORT_DIR")
+        or str(Path(instance_path) / "exports"),
+        "CREDIT_EXPORT_KEY": environ.get("CREDIT_EXPORT_KEY") or secret,
+        "WEBHOOK_TIMEOUT_SECONDS": _int(environ, "WEBHOOK_TIMEOUT_SECONDS", 10),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
@@ -90,6 +104,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
         # Days and hours personal data is kept (complaints/privacy/services.py, README).
         "RETENTION_POLICY": _json(environ, "RETENTION_POLICY"),
+        "ALERT_POLICY": _json(environ, "ALERT_POLICY"),
+        # Tourist scans are counted in memory and written at most this often per process.
+        "SCAN_COUNT_FLUSH_SECONDS": _int(
+            environ, "SCAN_COUNT_FLUSH_SECONDS", 0 if env == "test" else 10
+        ),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),
@@ -120,7 +139,12 @@ def load_config(instance_path: str, environ=None) -> dict:
         },
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LANGUAGES": ("zh", "en"),
+        "LANGUAGES": SUPPORTED,  # complaints.languages: zh, zh_Hant, en, ko, ru, ja
+        # Roles that must sign in with a second factor (TOTP); others may turn it on. The test
+        # suite's default is none, so only the tests about 2FA meet the extra step.
+        "TOTP_REQUIRED_ROLES": environ.get(
+            "TOTP_REQUIRED_ROLES", "" if env == "test" else "admin,fund_manager"
+        ),
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
         # Redis down must not stop a filing, a sign-in or a phone code: limits fall back to
         # each process's memory until Redis answers again, and a storage error never fails a
@@ -206,6 +230,14 @@ def _engine_options(database_url: str) -> dict:
         # Several threads (the dev server, browser tests) share the file; wait instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
+
+
+def _served_url(instance_path: str) -> str:
+    path = Path(instance_path) / SERVED_URL_FILE
+    try:
+        return path.read_text().strip().rstrip("/")
+    except OSError:
+        return ""
 
 
 def _instance_secret(instance_path: str) -> str:

@@ -7,7 +7,7 @@ of another agency, so a regulator cannot even learn that it exists.
 import heapq
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import abort, current_app
@@ -111,6 +111,11 @@ class QueueFilters:
     division: str | None = None
     merchant: str | None = None
     q: str | None = None
+    # The queue's tabs (see worklist.TABS) narrow further.
+    handler_id: int | None = None
+    unassigned: bool = False
+    escalated: bool = False
+    open_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,10 +157,12 @@ def queue_page(
 ) -> QueuePage:
     page = QueuePage()
     first = after.segment if after else 0
-    conditions = _where(agency_id, filters)  # once: the text and name lookups run here
+    conditions = filter_conditions(agency_id, filters)  # once: the text and name lookups run here
     if any(condition is search.NOTHING for condition in conditions):
         return page  # the lookups found no merchant or no text: no statement to send
     for segment in range(first, len(SEGMENTS)):
+        if filters.open_only and not SEGMENTS[segment][0]:
+            break
         wanted = size + 1 - len(page.rows)  # one more than a page tells us a next page exists
         start = after if after and after.segment == segment else None
         page.rows.extend(_segment_rows(agency_id, filters, conditions, segment, start, wanted))
@@ -180,6 +187,9 @@ def _segment_rows(agency_id, filters, conditions, segment, start, limit) -> list
     states = OPEN_STATES if is_open else frozenset(CaseState) - OPEN_STATES
     if filters.state is not None:
         states = states & {filters.state}
+    # Segments already split open from ended cases: a state condition again would cost the
+    # index walk (see _deadline_scan).
+    filters = replace(filters, open_only=False)
     # One keyset scan per state, merged here: each is a walk along an index that starts with the
     # state (see the report on indexes), which a single IN (...) query could not do in order.
     if has_deadline:
@@ -232,8 +242,19 @@ def _no_deadline_scan(agency_id, conditions, state, start, limit) -> list[QueueR
     return [QueueRow(c, None) for c in db.session.scalars(stmt.options(*_ROW_OPTIONS))]
 
 
-def _where(agency_id: int, filters: QueueFilters) -> list:
+def filter_conditions(agency_id: int, filters: QueueFilters) -> list:
+    """The WHERE conditions of the filters on `Case` (shared by every order and export); the
+    merchant and text lookups run here, once per request. A condition may be search.NOTHING:
+    the lookup found nothing, and no statement needs sending."""
     conditions = []
+    if filters.open_only:
+        conditions.append(Case.state.in_(OPEN_STATES))
+    if filters.handler_id is not None:
+        conditions.append(Case.handler_id == filters.handler_id)
+    if filters.unassigned:
+        conditions.append(Case.handler_id.is_(None))
+    if filters.escalated:
+        conditions.append(Case.escalated.is_(True))
     if filters.category is not None:
         conditions.append(Case.category == filters.category)
     if filters.division:

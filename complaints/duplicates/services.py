@@ -21,6 +21,11 @@ SIMILAR_TEXT = 0.6
 MAX_CANDIDATES = 20
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; the view that shows it translates it (gettext)."""
+    return message
+
+
 class MergeRefused(ValueError):
     """The message says why these two cases cannot be merged."""
 
@@ -116,9 +121,9 @@ def open_flags_for(case_id: int) -> list[DuplicateFlag]:
 
 def merge(duplicate: Case, into: Case, actor: Actor, *, now: datetime) -> None:
     if duplicate.id == into.id:
-        raise MergeRefused("a case cannot be merged into itself")
+        raise MergeRefused(N_("A case cannot be merged into itself."))
     if duplicate.agency_id != into.agency_id:
-        raise MergeRefused("transfer one case first: both must be with the same agency")
+        raise MergeRefused(N_("Transfer one case first: both must be with the same agency."))
     fire(duplicate, "merge_into", actor, now=now, reason=f"Merged into {into.number}")
     fire(into, "absorb_duplicate", actor, now=now, reason=f"Absorbed duplicate {duplicate.number}")
     _resolve(duplicate.id, into.id, DuplicateResolution.MERGED, actor, now)

@@ -2,19 +2,29 @@
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from complaints.accounts.permissions import may_print_outlet_codes
+from complaints.analytics.scans import note_scan
 from complaints.assets import asset_version, encoded_response
-from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
 from complaints.merchants import scan_cache
 from complaints.merchants.forms import MerchantSearchForm
-from complaints.merchants.qrcodes import qr_png, qr_png_for_print, qr_svg
+from complaints.merchants.qrcodes import POSTER_SIZES, qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -25,17 +35,14 @@ from complaints.merchants.services import (
     search_enterprises,
 )
 
+log = logging.getLogger(__name__)
 bp = Blueprint("merchants", __name__)
 log = logging.getLogger(__name__)
-
-POSTER_SIZES = {"a5": (148, 210, 90), "a6": (105, 148, 62)}  # width, height, code width in mm
 
 
 def complaint_record(enterprise_id: int, standing=None) -> dict:
     """The standing section of the merchant card: trust grade, list marks, last 12 months."""
-    record = (standing or public_standing(enterprise_id, utcnow())).as_record()
-    record["badge_colours"] = GRADE_COLOURS.get(record["grade"])
-    return record
+    return (standing or public_standing(enterprise_id, utcnow())).as_record()
 
 
 @bp.get("/")
@@ -52,15 +59,21 @@ def scan(token: str):
     now = utcnow()
     code = outlet_code_of(token) if cacheable else None
     page_key = f"scan:{asset_version()}:{get_locale()}:{request.full_path}"
-    if code and (bodies := scan_cache.lookup(page_key, code, now)) is not None:
+    if code and (bodies := _cached(page_key, code, now)) is not None:
+        note_scan(code, now)
         return encoded_response(bodies, "text/html")
-    render = scan_cache.before_render(code) if code else None
+    render = _before_render(code) if code else None
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
         abort(404, description=_("This code is not one of ours, or it was damaged."))
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
+    if current_user.is_authenticated and current_user.role.is_inspector:
+        # Code-based supervision: an inspector's scan opens the outlet's dossier.
+        return redirect(url_for("supervision.outlet", code=outlet.code), code=303)
+    if not current_user.is_authenticated:
+        note_scan(outlet.code, now)
     standing = public_standing(outlet.enterprise_id, now)
     html = render_template(
         "scan.html",
@@ -70,11 +83,34 @@ def scan(token: str):
         record=complaint_record(outlet.enterprise_id, standing),
     )
     if code:
-        bodies = scan_cache.keep(
-            page_key, code, render, outlet.enterprise_id, standing.changes_at, html
-        )
-        return encoded_response(bodies, "text/html")
+        bodies = _remember(page_key, code, render, outlet.enterprise_id, standing.changes_at, html)
+        if bodies is not None:
+            return encoded_response(bodies, "text/html")
     return html
+
+
+def _cached(page_key: str, code: str, now):
+    # The cache only saves work: with Redis down the page is rendered, never refused.
+    try:
+        return scan_cache.lookup(page_key, code, now)
+    except RedisError:
+        log.warning("scan page cache unreachable; rendering without it")
+        return None
+
+
+def _before_render(code: str):
+    try:
+        return scan_cache.before_render(code)
+    except RedisError:
+        return None
+
+
+def _remember(page_key: str, code: str, render, enterprise_id: int, changes_at, html: str):
+    try:
+        return scan_cache.keep(page_key, code, render, enterprise_id, changes_at, html)
+    except RedisError:
+        log.warning("scan page cache unreachable; not storing")
+        return None
 
 
 @bp.get("/find")
@@ -127,7 +163,7 @@ def outlet_poster(code: str):
     outlet = _outlet_or_404(code)
     size = request.args.get("size", "a5").lower()
     if size not in POSTER_SIZES:
-        abort(400, description="size must be a5 or a6.")
+        abort(400, description="size must be a4, a5 or a6.")
     width, height, code_mm = POSTER_SIZES[size]
     return render_template(
         "poster.html",

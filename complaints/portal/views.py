@@ -239,6 +239,7 @@ def post_message(number: str):
             case, Role.MERCHANT, form.body.data, now=utcnow(), author=account, audiences=audiences
         )
         db.session.commit()
+        after_commit()  # the other parties hear of it now
     except messages.MessageRefused as refused:
         db.session.rollback()
         form.body.errors = [refused.message]
@@ -250,7 +251,12 @@ def post_message(number: str):
 
 
 # The other routes live beside these; importing them here attaches them to the blueprints.
-from complaints.portal import account_views, credit_views, tourist_views  # noqa: E402, F401
+from complaints.portal import (  # noqa: E402, F401
+    account_views,
+    credit_views,
+    outlet_views,
+    tourist_views,
+)
 
 bp.register_blueprint(merchant_bp)
 bp.register_blueprint(public_bp)

@@ -1,7 +1,7 @@
 """Search indexes: pg_trgm GIN on case text and merchant names, an outlet's recent cases
 
 Revision ID: perf_01
-Revises: legal_01
+Revises: dfa128e11d9c
 Create Date: 2026-12-04 17:10:00
 
 The console's free-text and merchant-name filters and the similar-text duplicate candidates are
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "perf_01"
-down_revision = "legal_01"  # re-chained after merging main (was dfa128e11d9c)
+down_revision = "legal_01"
 branch_labels = None
 depends_on = None
 

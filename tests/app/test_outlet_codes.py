@@ -139,11 +139,11 @@ def test_demo_seed_files_complaints_in_several_states_once(runner, seeded):
 
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
-    assert "filed 5 demo complaints" in first.output
+    assert "filed 9 demo complaints" in first.output
     assert "filed 0 demo complaints" in runner.invoke(args=["seed"]).output
     states = {state.value for state in db.session.scalars(select(Case.state))}
     assert {"merchant_response", "regulator_review", "mediation", "resolved"} <= states
-    assert db.session.scalar(select(func.count(Case.id))) == 5
+    assert db.session.scalar(select(func.count(Case.id))) == 9
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
