@@ -96,7 +96,7 @@ def app_env(database_url: str, **overrides: str) -> dict:
         ANXIN_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         QR_SIGNING_KEY=secrets.token_urlsafe(48),
-        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        PUBLIC_BASE_URL="https://127.0.0.1:5000",  # production refuses plain http
         DATABASE_URL=sqlalchemy_url(database_url),
         RATELIMIT_ENABLED="0",  # the limiter would throttle one client IP to 20 posts an hour
         SMS_BACKEND="console_sms",
