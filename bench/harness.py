@@ -30,6 +30,13 @@ ADMIN_URL = os.environ.get(
 LOAD_BENCH = "bench/run.py"  # loads every core: the others wait for it
 
 
+def clean_up_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so `with ScratchDatabase` drops its database,
+    also when started in the background, where a shell leaves SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def logger(prefix: str):
     def log(message: str) -> None:
         print(f"[{prefix}] {message}", flush=True)
