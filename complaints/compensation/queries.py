@@ -58,6 +58,20 @@ CLAIM_STATE_LABELS = {
     C.OVERDUE: _l("Recovery overdue"),
     C.RETURNED: _l("Returned: the parties settled"),
 }
+# The claim's record (its hash-chained events), one line each in the reader's language.
+CLAIM_TRIGGER_LABELS = {
+    "request": _l("Asked for"),
+    "payee_given": _l("Payee account given"),
+    "approve": _l("Approved"),
+    "auto_approve": _l("Approved automatically"),
+    "reject": _l("Rejected"),
+    "pay": _l("Paid"),
+    "open_recovery": _l("Recovery opened"),
+    "confirm_repayment": _l("Repayment confirmed"),
+    "deduct_deposit": _l("Deducted from the deposit"),
+    "mark_overdue": _l("Recovery overdue"),
+    "return_to_fund": _l("Returned to the fund"),
+}
 RECOVERY_STATE_LABELS = {
     RecoveryState.OPEN: _l("Open"),
     RecoveryState.REPAYMENT_RECORDED: _l("The merchant says it repaid; confirm when it arrives"),

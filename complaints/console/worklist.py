@@ -119,7 +119,9 @@ def _order(sort: str):
 
 
 def sorted_statement(agency_id: int, filters: queries.QueueFilters, sort: str):
-    stmt = select(Case).where(Case.agency_id == agency_id, *queries.filter_conditions(filters))
+    stmt = select(Case).where(
+        Case.agency_id == agency_id, *queries.filter_conditions(agency_id, filters)
+    )
     if sort == "grade":
         # Open cases only: the grade lives in another table, so this order is a sort of every
         # row it covers, affordable over an agency's open cases, not over its whole history.

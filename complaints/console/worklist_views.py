@@ -19,7 +19,7 @@ from complaints.console.views import _filter_form, _locale, bp
 from complaints.database import utcnow
 from complaints.exports.streams import csv_stream, xlsx_stream
 from complaints.extensions import db
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.presentation import fen_to_yuan
 
 __all__ = ["SavedFilterForm", "bulk_form", "saved_filters_of"]
@@ -65,7 +65,7 @@ def bulk():
     )
     result = worklist.bulk_act(numbers, form.action.data, account, data, utcnow())
     db.session.commit()
-    relay_after_commit()
+    after_commit()
     label = worklist.BULK_ACTIONS[form.action.data]
     if result.done:
         flash(_("%(action)s: done for %(n)d cases.", action=label, n=len(result.done)), "success")

@@ -65,6 +65,9 @@ class Standing:
     settled_12m: int
     concluded_12m: int  # settled, or mediation ended without a settlement
     median_time_to_settle: timedelta | None
+    # When time alone changes what is shown (a credit entry expires, the oldest complaint leaves
+    # the 12-month window): a kept copy of the scan page is good until then.
+    changes_at: datetime | None = None
     # From the complaint reaching the merchant to the merchant's first answer (12315-style).
     median_time_to_respond: timedelta | None = None
 
@@ -103,7 +106,9 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
     trusted = bool(enterprise is not None and enterprise.trusted)
     grade = score = None
     serious = False
+    expiry = None
     if row is not None:
+        expiry = row.next_expiry_at
         grade, score = row.grade, row.score
         serious = row.serious_list_since is not None
         if row.next_expiry_at is not None and row.next_expiry_at <= now:
@@ -112,7 +117,9 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
             state = engine.summarise(_event_rows(enterprise_id), now, policy)
             serious = state.serious_since is not None
             score, grade = state.score, policy.grade_for(state.score, serious)
-    complaints, settled, concluded, median, respond = _last_year(enterprise_id, now)
+            expiry = now + timedelta(minutes=1)  # until the tick has written the new row
+    complaints, settled, concluded, median, oldest, respond = _last_year(enterprise_id, now)
+    ages_out = oldest + timedelta(days=365) if oldest is not None else None
     return Standing(
         graded=row is not None,
         grade=grade,
@@ -123,6 +130,7 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
         settled_12m=settled,
         concluded_12m=concluded,
         median_time_to_settle=median,
+        changes_at=min((t for t in (expiry, ages_out) if t is not None and t > now), default=None),
         median_time_to_respond=respond,
     )
 
@@ -182,8 +190,9 @@ def _last_year(enterprise_id: int, now: datetime):
         elif terminated is not None:
             concluded += 1
     median = statistics.median(durations) if durations else None
+    oldest = min((_aware(row.created_at) for row in rows), default=None)
     respond = statistics.median(responses) if responses else None
-    return len(rows), len(durations), concluded, median, respond
+    return len(rows), len(durations), concluded, median, oldest, respond
 
 
 def _aware(value):

@@ -20,7 +20,7 @@ from complaints.credit.queries import public_standing
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Outlet
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.supervision import services
 from complaints.supervision.checklists import checklist_for
 from complaints.supervision.forms import RESULT_LABELS, InspectionForm
@@ -139,7 +139,7 @@ def inspect(code: str):
         db.session.rollback()
         return _render_form(place, form, status=422, errors=[str(rejected)])
     db.session.commit()
-    relay_after_commit()
+    after_commit()
     flash(_("Inspection recorded."), "success")
     return redirect(
         url_for("supervision.outlet", code=place.code, _anchor=f"inspection-{inspection.id}"),
