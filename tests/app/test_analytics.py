@@ -78,7 +78,7 @@ def test_supervisor_sees_tables_that_match_the_cases(client, history):
     assert [row[0] for row in grades] == ["A", "B", "C", "D"]
     sanya = {row[0]: row[1] for row in table(html, "map")}["Sanya"]
     assert sanya == "6"
-    assert 'echarts.min' in html  # the vendored copy (content-hashed name), no CDN
+    assert "echarts.min" in html  # the vendored copy (content-hashed name), no CDN
 
 
 def test_chart_csv_is_the_table(client, history):
