@@ -36,6 +36,7 @@ from bench.harness import (  # noqa: E402 - after the path is set
     flask_cli,
     percentile,
     wait_for_other_bench,
+    write_section,
 )
 from bench.queue_data import BASE_URL, CASES, SANYA, load  # noqa: E402
 
@@ -203,19 +204,15 @@ def write(loaded: dict, rollups: dict, results: dict, total_s: float) -> None:
             f"- Export {fmt.upper()} of Sanya's whole queue: {rows}{e['bytes'] / 2**20:.0f} MiB in "
             f"{e['s']:.0f} s; peak RSS growth while streaming {e['rss_growth_mib']:.0f} MiB."
         )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    section = "\n".join(lines) + "\n"
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    RESULTS.write_text(text)
+    write_section(SECTION, lines)
     print("\n".join(lines))
 
 
 def main() -> None:
     began = time.perf_counter()
-    wait_for_other_bench()
-    with ScratchDatabase(ADMIN_URL) as scratch:
-        env = app_env(scratch.url)
+    wait_for_other_bench(log)
+    with ScratchDatabase(ADMIN_URL, prefix="anxin_analytics_bench", log=log) as scratch:
+        env = app_env(scratch.url, PUBLIC_BASE_URL=BASE_URL)  # production wants https
         flask_cli(env, "db", "upgrade")
         flask_cli(env, "seed")
         log(f"loading {CASES:,} cases")

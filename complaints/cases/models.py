@@ -61,6 +61,8 @@ class Case(db.Model):
         Index("ix_cases_outlet_created", "outlet_id", "created_at"),
         # The queue sorted by amount claimed (largest first) walks this backwards.
         Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
+        # The queue's tab counts and handlers' loads: index-only over an agency's open cases.
+        Index("ix_cases_agency_state_handler", "agency_id", "state", "handler_id", "escalated"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

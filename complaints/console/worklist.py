@@ -157,20 +157,15 @@ def running_deadlines(case_ids: list[int]) -> dict[int, CaseDeadline]:
 def batches(
     agency_id: int, filters: queries.QueueFilters, sort: str, size: int = 1000
 ) -> Iterator[list[queries.QueueRow]]:
-    """The whole filtered list in the queue's order, a batch at a time, for exports.
-
-    The deadline order follows the queue's own cursor. The other orders are one ordered query
-    read through a server-side cursor (`yield_per`): one sort, then flat memory, where numbered
-    pages would sort again for every batch and skip ever more rows.
-    """
+    """The whole filtered list in the queue's order, a batch at a time, for exports: each
+    ordered statement read once through a server-side cursor (`yield_per`), so memory stays
+    flat and nothing is sorted twice (numbered or keyset pages would re-read per batch)."""
     if sort == "deadline":
-        after = None
-        while True:
-            page = queries.queue_page(agency_id, filters, after, size=size)
-            yield page.rows
-            if page.next_cursor is None:
-                return
-            after = queries.decode_cursor(page.next_cursor)
+        for stmt in queries.segment_statements(agency_id, filters):
+            result = db.session.execute(stmt.execution_options(yield_per=size))
+            for partition in result.partitions():
+                yield [queries.QueueRow(case_row, deadline) for case_row, deadline in partition]
+        return
     stmt = sorted_statement(agency_id, filters, sort).options(
         joinedload(Case.enterprise), joinedload(Case.division)
     )

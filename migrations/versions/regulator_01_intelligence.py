@@ -130,7 +130,10 @@ def upgrade():
         sa.Column(
             "kind",
             sa.Enum(
+                # DeadlineKind as legal_01 (earlier in the chain) left it.
                 "merchant_response",
+                "merchant_stage",
+                "identity_verification",
                 "acceptance_decision",
                 "mediation",
                 "termination_notice",
@@ -140,7 +143,7 @@ def upgrade():
                 name="rollup_deadline_kind",
                 native_enum=False,
                 create_constraint=True,
-                length=27,
+                length=29,
             ),
             nullable=False,
         ),
@@ -307,12 +310,18 @@ def upgrade():
         batch_op.create_index(
             "ix_cases_agency_amount", ["agency_id", "amount_claimed_fen"], unique=False
         )
+        batch_op.create_index(
+            "ix_cases_agency_state_handler",
+            ["agency_id", "state", "handler_id", "escalated"],
+            unique=False,
+        )
     _swap_enums(forward=True)
 
 
 def downgrade():
     _swap_enums(forward=False)
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_agency_state_handler")
         batch_op.drop_index("ix_cases_agency_amount")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.drop_index("ix_case_events_created_at")

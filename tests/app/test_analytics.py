@@ -133,3 +133,11 @@ def test_the_scan_page_discloses_the_last_year_in_one_line(client, seeded):
     assert "Last 12 months: 1 complaints" in line
     assert "100% resolved" in line
     assert "median first response 2 hours" in line
+
+
+def test_the_rollup_command_rebuilds_a_range(history, runner):
+    result = runner.invoke(args=["analytics", "rollup", "--since", local_day(utcnow()).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().startswith("rebuilt 1 days of analytics rollups:")
+    bad = runner.invoke(args=["analytics", "rollup", "--since", "yesterday"])
+    assert bad.exit_code == 2

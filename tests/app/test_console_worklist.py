@@ -190,3 +190,23 @@ def test_export_batches_cover_the_list_once_in_order(cases, sort):
     assert sorted(numbers) == sorted(c.number for c in cases)
     if sort == "amount":
         assert numbers == [c.number for c in cases]
+
+
+def test_the_deadline_export_is_the_queue_in_the_queue_order(client, cases):
+    from complaints.cases.workflow import fire
+    from complaints.console import queries, worklist
+    from tests.app.test_console_queue import HANDLER
+
+    fire(cases[1], "decline", HANDLER, now=utcnow(), ground="materials_missing")
+    db.session.commit()
+    agency_id = cases[0].agency_id
+    shown = [
+        r.case.number for r in queries.queue_page(agency_id, queries.QueueFilters(), None).rows
+    ]
+    exported = [
+        row.case.number
+        for batch in worklist.batches(agency_id, queries.QueueFilters(), "deadline", size=2)
+        for row in batch
+    ]
+    assert exported == shown
+    assert len(shown) == 4
