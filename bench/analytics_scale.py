@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402 - after the path is set
     ADMIN_URL,
-    RESULTS,
     ScratchDatabase,
     app_env,
     flask_cli,
