@@ -79,6 +79,8 @@ EVENTS: dict[str, tuple[Send, ...]] = {
                                 + regulator("new_in_queue"),
     # The regulator's turn.
     "transfer":                 tourist("transferred") + regulator("new_in_queue"),
+    "take_over":                tourist("transferred") + regulator("new_in_queue"),
+    "entrust_to_association":   tourist("entrusted") + merchant("entrusted", email_only=True),
     "accept":                   tourist("accepted") + merchant("accepted"),
     "decline":                  tourist("declined") + merchant("declined", email_only=True),
     "identity_not_verified":    tourist("identity_not_verified"),
@@ -111,7 +113,9 @@ EVENTS: dict[str, tuple[Send, ...]] = {
 # fmt: on
 
 # "assign" is internal to the agency: nobody outside it needs a message.
-SILENT_EVENTS = frozenset({"assign"})
+SILENT_EVENTS = frozenset(
+    {"assign", "tourist_consents_to_mediation", "merchant_consents_to_mediation"}
+)
 
 # A reminder that arrives after its deadline would mislead: it expires at the deadline.
 EXPIRE_AT_DUE = frozenset({"merchant_reminder", "regulator_reminder", "verify_reminder"})
