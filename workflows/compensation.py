@@ -54,6 +54,10 @@ COMPENSATION_TRANSITIONS: tuple[Transition, ...] = (
         guards=(Guard("deadline_passed"),)),
     row("return_to_fund", [C.PAID, C.RECOVERY_OPEN], C.RETURNED, [Role.SYSTEM],
         guards=(Guard("parties_settled"),)),
+    # The fund's own limits: deciding on a claim, paying an approved one. A miss is recorded
+    # and reported once (the tick), the claim stays where it is.
+    row("escalate", [C.REQUESTED, C.APPROVED], None, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"),), reason_required=True),
 )
 # fmt: on
 

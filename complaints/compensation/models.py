@@ -208,6 +208,11 @@ class Claim(db.Model):
     # False for a small claim paid without freezing the merchant (no receivable, no recovery)
     # until a case finds the merchant liable.
     merchant_frozen: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The fund's own running limit (decision while requested, payout while approved):
+    # reminded at `step_reminder_at`, escalated once at `step_due_at`.
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    step_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -273,6 +273,28 @@ def settle_after_payout(
     return claim
 
 
+def refer_to_regulator(claim: Claim, now: datetime) -> None:
+    """Sanya's scheme: a merchant that does not repay is referred to its regulator. The
+    referral is part of the case's record (a hash-chained event) and reaches the agency."""
+    from complaints.cases.audit import append_event
+
+    case = claim.case
+    append_event(
+        case,
+        trigger="referred_to_regulator",
+        from_state=case.state,
+        to_state=case.state,
+        role=Role.SYSTEM,
+        actor_id=None,
+        reason=(
+            f"advance compensation of {claim.amount_fen} fen (claim {claim.id}) not repaid by "
+            f"{claim.recovery.due_at.isoformat()}; the merchant is referred to its regulator"
+        ),
+        now=now,
+    )
+    announce(case, f"referred_to_regulator:{claim.id}", amount_fen=claim.amount_fen)
+
+
 def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
     """The tick: recoveries past due become overdue, once. Commits per claim; idempotent.
 
@@ -314,6 +336,7 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
                 update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
             )
             credit.on_recovery_overdue(claim.enterprise_id, claim.case_id, now)
+            refer_to_regulator(claim, now)
             db.session.commit()
             marked += 1
         except (ClaimConflict, TransitionRefused):

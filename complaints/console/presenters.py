@@ -36,6 +36,7 @@ TRIGGER_LABELS = {
     "identity_not_verified": _l("Not accepted: identity never verified"),
     "deadline_recomputed": _l("Deadline moved by a calendar correction"),
     "take_over": _l("Taken over by a higher regulator"),
+    "referred_to_regulator": _l("Merchant referred to its regulator for not repaying"),
     "tourist_consents_to_mediation": _l("Tourist consented to mediation"),
     "merchant_consents_to_mediation": _l("Merchant consented to mediation"),
     "entrust_to_association": _l("Mediation entrusted to a consumer association"),

@@ -109,6 +109,10 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "regulator_deadline_moved": regulator("deadline_moved"),
     "tourist_deadline_moved":   tourist("deadline_moved"),
     "recovery_due_moved":       merchant("recovery_due_moved"),
+    # The fund's own limits, and merchants that do not repay (context: due_at, step).
+    "claim_reminder":           regulator("claim_reminder"),
+    "claim_late":               regulator("claim_late"),
+    "referred_to_regulator":    regulator("referred") + merchant("referred", email_only=True),
 }
 # fmt: on
 
@@ -118,7 +122,9 @@ SILENT_EVENTS = frozenset(
 )
 
 # A reminder that arrives after its deadline would mislead: it expires at the deadline.
-EXPIRE_AT_DUE = frozenset({"merchant_reminder", "regulator_reminder", "verify_reminder"})
+EXPIRE_AT_DUE = frozenset(
+    {"merchant_reminder", "regulator_reminder", "verify_reminder", "claim_reminder"}
+)
 
 
 def base_event(event_key: str) -> str:

@@ -183,3 +183,58 @@ def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(
     assert ledger.balance_of(AccountKind.FUND_EXPENSE, fund_id=fund.id) == 0
     assert CreditEventKind.COMPENSATION_PAID in _credit_kinds(claim)
     assert_books_balance()
+
+
+# --- 13. the fund's own limits, and referral of merchants that do not repay ---------------
+
+
+def _claim_keys(claim) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Notification.event_key).where(Notification.case_id == claim.case_id)
+        )
+    )
+
+
+def test_a_late_decision_is_reminded_then_escalated_once(seeded):
+    from complaints.compensation.clocks import chase_claims
+
+    requested_at = utcnow()
+    claim = request_claim(eligible_case(), LARGE, TOURIST, now=requested_at)
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.step_due_at == requested_at + timedelta(hours=24)
+    assert chase_claims(requested_at + timedelta(hours=11))["claim_reminders"] == 0
+    assert chase_claims(requested_at + timedelta(hours=13))["claim_reminders"] == 1
+    assert any(key.startswith("claim_reminder") for key in _claim_keys(claim))
+    assert chase_claims(requested_at + timedelta(hours=25))["claims_late"] == 1
+    assert chase_claims(requested_at + timedelta(hours=26))["claims_late"] == 0
+    claim = reload(claim)
+    assert claim.state is C.REQUESTED
+    assert claim.events[-1].trigger == "escalate"
+    assert any(key.startswith("claim_late") for key in _claim_keys(claim))
+
+
+def test_a_small_claim_not_paid_within_30_minutes_is_escalated(app, seeded, monkeypatch):
+    from complaints.compensation.clocks import chase_claims
+
+    monkeypatch.setitem(app.config, "PAYOUT_BACKEND", "manual")  # waits for a bank reference
+    requested_at = utcnow()
+    claim = request_claim(eligible_case(), 30_000, TOURIST, now=requested_at)
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
+    assert claim.state is C.APPROVED
+    assert claim.step_due_at == requested_at + timedelta(minutes=30)
+    assert chase_claims(requested_at + timedelta(minutes=31))["claims_late"] == 1
+    assert f"claim_late:{claim.id}:payout" in _claim_keys(claim)
+
+
+def test_a_merchant_that_does_not_repay_is_referred_to_its_regulator(seeded):
+    claim = paid_large_claim()
+    recovery.mark_overdue_recoveries(claim.recovery.due_at + timedelta(minutes=1))
+    claim = reload(claim)
+    referral = claim.case.events[-1]
+    assert referral.trigger == "referred_to_regulator"
+    assert str(claim.amount_fen) in referral.reason
+    assert f"referred_to_regulator:{claim.id}" in _claim_keys(claim)

@@ -91,6 +91,8 @@ COMPENSATION_SPEC = {
     },
     **{("deduct_deposit", s): (C.DEDUCTED, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)},
     ("mark_overdue", C.RECOVERY_OPEN): (C.OVERDUE, {R.SYSTEM}),
+    # The fund's own limits missed (issue 12 item 13): recorded, the claim stays.
+    **{("escalate", s): (None, {R.SYSTEM}) for s in (C.REQUESTED, C.APPROVED)},
     **{
         ("reject_repayment_reference", s): (None, {R.FUND_MANAGER})
         for s in (C.RECOVERY_OPEN, C.OVERDUE)
