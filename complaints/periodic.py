@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.compensation.clocks import chase_claims
-    from complaints.compensation.recovery import mark_overdue_recoveries
+    from complaints.compensation.recovery import escalate_missed_top_ups, mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import relay_pending
@@ -26,6 +26,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
     counts.update(chase_claims(now))
+    counts["deposit_top_ups_missed"] = escalate_missed_top_ups(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.

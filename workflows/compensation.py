@@ -24,7 +24,8 @@ CASE_STATES_ALLOWING_CLAIMS: frozenset[CaseState] = frozenset(
 class CompensationFacts(Facts):
     # Within the small-claims limit: Sanya's 2024 track pays at once without review.
     small_claim: bool = False
-    merchant_has_deposit: bool = False
+    merchant_has_deposit: bool = False  # enough deposit to cover what is still owed
+    merchant_has_some_deposit: bool = False  # some deposit, less than what is owed
     # Tourist and merchant settled after the payout, so the money goes back to the fund.
     parties_settled: bool = False
     deadline_passed: bool = False
@@ -50,6 +51,9 @@ COMPENSATION_TRANSITIONS: tuple[Transition, ...] = (
     row("deduct_deposit", [C.RECOVERY_OPEN, C.OVERDUE], C.DEDUCTED, [Role.FUND_MANAGER],
         guards=(Guard("merchant_has_deposit"),),
         starts_deadline=DeadlineKind.DEPOSIT_TOP_UP),
+    # A deposit smaller than the debt is taken in full; the rest stays owed (旅行社条例).
+    row("deduct_deposit_partly", [C.RECOVERY_OPEN, C.OVERDUE], None, [Role.FUND_MANAGER],
+        guards=(Guard("merchant_has_some_deposit"), Guard("merchant_has_deposit", False))),
     row("mark_overdue", [C.RECOVERY_OPEN], C.OVERDUE, [Role.SYSTEM],
         guards=(Guard("deadline_passed"),)),
     row("return_to_fund", [C.PAID, C.RECOVERY_OPEN], C.RETURNED, [Role.SYSTEM],

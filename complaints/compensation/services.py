@@ -72,9 +72,11 @@ def claim_facts(claim: Claim, now: datetime, **overrides: bool) -> CompensationF
         passed = claim.step_due_at is not None and claim.step_due_at <= now
     else:
         passed = recovery is not None and recovery.due_at <= now
+    owed = recovery.outstanding_fen if recovery is not None else claim.amount_fen
     facts = {
         "small_claim": claim.amount_fen <= claim.fund.small_claim_threshold_fen,
-        "merchant_has_deposit": deposit >= claim.amount_fen,
+        "merchant_has_deposit": deposit >= owed,
+        "merchant_has_some_deposit": 0 < deposit < owed,
         "deadline_passed": passed,
     }
     return CompensationFacts(**(facts | overrides))

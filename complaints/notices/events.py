@@ -113,6 +113,10 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "claim_reminder":           regulator("claim_reminder"),
     "claim_late":               regulator("claim_late"),
     "referred_to_regulator":    regulator("referred") + merchant("referred", email_only=True),
+    # Travel agencies' deposits (context: amount_fen, due_at).
+    "deposit_top_up_due":       merchant("deposit_top_up_due"),
+    "deposit_top_up_missed":    regulator("deposit_top_up_missed")
+                                + merchant("deposit_top_up_missed", email_only=True),
 }
 # fmt: on
 

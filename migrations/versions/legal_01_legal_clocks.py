@@ -146,6 +146,12 @@ def upgrade():
         batch.add_column(sa.Column("step_reminder_at", utc, nullable=True))
         batch.add_column(sa.Column("step_escalated_at", utc, nullable=True))
         batch.create_index("ix_claims_step_due_at", ["step_due_at"], unique=False)
+    with op.batch_alter_table("recovery_orders") as batch:
+        batch.add_column(
+            sa.Column("deducted_fen", sa.BigInteger(), server_default="0", nullable=False)
+        )
+        batch.add_column(sa.Column("deposit_topped_up_at", utc, nullable=True))
+        batch.add_column(sa.Column("top_up_escalated_at", utc, nullable=True))
     _retype_enum(
         "ledger_accounts",
         "kind",
@@ -183,6 +189,9 @@ def downgrade():
         27,
         extra=("balance_on_normal_side", _normal_side(ASSETS_OLD)),
     )
+    with op.batch_alter_table("recovery_orders") as batch:
+        for column in ("top_up_escalated_at", "deposit_topped_up_at", "deducted_fen"):
+            batch.drop_column(column)
     with op.batch_alter_table("claims") as batch:
         batch.drop_index("ix_claims_step_due_at")
         for column in ("step_escalated_at", "step_reminder_at", "step_due_at", "merchant_frozen"):

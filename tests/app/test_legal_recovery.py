@@ -238,3 +238,85 @@ def test_a_merchant_that_does_not_repay_is_referred_to_its_regulator(seeded):
     assert referral.trigger == "referred_to_regulator"
     assert str(claim.amount_fen) in referral.reason
     assert f"referred_to_regulator:{claim.id}" in _claim_keys(claim)
+
+
+# --- 15. deposit top-ups, partial deductions ----------------------------------------------
+
+
+def _deposit(enterprise_id) -> int:
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+
+    return ledger.balance_of(AccountKind.MERCHANT_DEPOSIT, enterprise_id=enterprise_id)
+
+
+def test_a_deduction_asks_for_a_top_up_tracks_it_and_escalates_a_miss(seeded):
+    from tests.app.test_compensation_support import COCONUT_DREAM
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    db.session.commit()
+    claim = reload(claim)
+    order = claim.recovery
+    assert (order.state, order.deducted_fen) == (RecoveryState.DEDUCTED, LARGE)
+    assert any(key.startswith("deposit_top_up_due") for key in _claim_keys(claim))
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at) == 0
+    missed = recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(minutes=1))
+    assert missed == 1
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+    assert f"deposit_top_up_missed:{order.id}" in _claim_keys(claim)
+
+
+def test_a_top_up_in_time_is_recorded_and_not_escalated(seeded):
+    from tests.app.test_compensation_support import COCONUT_DREAM
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    db.session.commit()
+    recovery.lodge_deposit(
+        claim.enterprise_id, LARGE, key="top-up:t1", actor=MERCHANT, now=utcnow()
+    )
+    db.session.commit()
+    order = reload(claim).recovery
+    assert order.deposit_topped_up_at is not None
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+
+
+def test_a_deposit_smaller_than_the_debt_is_taken_and_the_rest_stays_owed(seeded):
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+    from tests.app.test_compensation_support import COCONUT_DREAM, sanya_fund
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    agency = claim.enterprise_id
+    # Shrink the deposit to ¥300 (a refund of most of it to the agency, for the test).
+    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=agency)
+    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=agency)
+    refund = _deposit(agency) - 30_000
+    ledger.post(
+        ledger.TransactionKind.DEPOSIT_LODGEMENT,
+        "test:shrink",
+        [ledger.Leg(deposit, -refund), ledger.Leg(lodged, refund)],
+        actor_role=FUND_MANAGER.role,
+        actor_id=FUND_MANAGER.id,
+        now=utcnow(),
+    )
+    db.session.commit()
+    recovery.deduct_deposit(reload(claim), FUND_MANAGER, now=utcnow(), reason="deposit too small")
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN  # still owed: the rest
+    assert claim.events[-1].trigger == "deduct_deposit_partly"
+    assert claim.recovery.deducted_fen == 30_000
+    assert claim.recovery.outstanding_fen == LARGE - 30_000
+    assert _deposit(agency) == 0
+    fund = sanya_fund()
+    owed = ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, fund_id=fund.id, enterprise_id=agency)
+    assert owed == LARGE - 30_000
+    assert_books_balance()
+    recovery.confirm_repayment(claim, FUND_MANAGER, now=utcnow(), reference="BOC-REST")
+    db.session.commit()
+    owed = ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, fund_id=fund.id, enterprise_id=agency)
+    assert owed == 0
+    assert reload(claim).state is C.RECOVERED
+    assert_books_balance()
