@@ -93,8 +93,7 @@ COMPENSATION_SPEC = {
     ("mark_overdue", C.RECOVERY_OPEN): (C.OVERDUE, {R.SYSTEM}),
     # A deposit smaller than the debt is taken whole, the rest stays owed (issue 12 item 15).
     **{
-        ("deduct_deposit_partly", s): (None, {R.FUND_MANAGER})
-        for s in (C.RECOVERY_OPEN, C.OVERDUE)
+        ("deduct_deposit_partly", s): (None, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)
     },
     # The fund's own limits missed (issue 12 item 13): recorded, the claim stays.
     **{("escalate", s): (None, {R.SYSTEM}) for s in (C.REQUESTED, C.APPROVED)},
