@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,12 +19,20 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from complaints.cases.models import Remedy
 from complaints.categories import Category
 from complaints.clock import local_today
 from complaints.database import utcnow
+from complaints.languages import LANGUAGE_NAMES
 from workflows.deadlines import is_contract_barred, is_time_barred
 from workflows.policy import Policy
 
@@ -81,7 +90,30 @@ def to_e164(raw: str | None) -> str:
         raise ValidationError(
             _l("This is not a valid phone number; add the country code if it is not Chinese.")
         )
+    _check_sms_policy(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+TEXTABLE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def _check_sms_policy(number) -> None:
+    """SMS pumping (issue 11.8): we text only mobile numbers (never premium-rate, shared-cost
+    or other paid ranges), of the calling codes the deployment allows."""
+    if phonenumbers.number_type(number) not in TEXTABLE_TYPES:
+        raise ValidationError(
+            _l("Enter a mobile number: we send your case link and code by text message.")
+        )
+    allowed = current_app.config.get("SMS_ALLOWED_COUNTRY_CODES") or frozenset()
+    if allowed and number.country_code not in allowed:
+        raise ValidationError(
+            _l(
+                "We cannot send text messages to +%(code)d numbers. Enter a Chinese mobile number or one from another country we serve.",
+                code=number.country_code,
+            )
+        )
 
 
 class ComplaintForm(FlaskForm):
@@ -101,6 +133,8 @@ class ComplaintForm(FlaskForm):
     )
     occurred_on = DateField(
         _l("When did it happen"),
+        # Year first only: 04/12/2026 is April in one country and December in another.
+        format=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"],
         validators=[InputRequired(_l("Enter the date it happened."))],
     )
     harm_known_on = DateField(
@@ -137,7 +171,7 @@ class ComplaintForm(FlaskForm):
     )
     language = SelectField(
         _l("Language for messages"),
-        choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
     )
     contact_consent = BooleanField(_l("The merchant may see my name and full number to contact me"))
 
@@ -150,6 +184,9 @@ class ComplaintForm(FlaskForm):
     calendar = None
 
     def validate_occurred_on(self, field):
+        if field.data is None:  # typed, but not a date we can read
+            field.errors[:] = []
+            raise StopValidation(_l("Enter the date as year-month-day, for example 2026-12-03."))
         if field.data > local_today(utcnow()) + timedelta(days=1):
             raise ValidationError(_l("The date cannot be in the future."))
 
@@ -191,11 +228,11 @@ class ComplaintForm(FlaskForm):
         return valid
 
     def validate_amount_claimed(self, field):
-        if field.amount == 0 and self.remedy.data in (
-            Remedy.REFUND,
-            Remedy.PARTIAL_REFUND,
-            Remedy.COMPENSATION,
-        ):
+        if field.amount == 0 and self.remedy.data == Remedy.REFUND:
+            # The default remedy asks for no figure: a full refund is what was paid.
+            field.amount = self.amount_paid.amount
+            return
+        if field.amount == 0 and self.remedy.data in (Remedy.PARTIAL_REFUND, Remedy.COMPENSATION):
             raise ValidationError(_l("Enter how much you ask for."))
 
     def validate_phone(self, field):

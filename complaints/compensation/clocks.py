@@ -16,8 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from complaints.cases.workflow import SYSTEM
 from complaints.compensation.models import Claim
 from complaints.compensation.services import ClaimConflict, fire
+from complaints.events import CompensationNotice, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from workflows.machine import TransitionRefused
 from workflows.states import CompensationState
 
@@ -42,11 +42,12 @@ def chase_claims(now: datetime, batch: int = 500) -> dict[str, int]:
         if taken:
             claim = db.session.get(Claim, claim_id)
             step = STEP.get(claim.state, "decision")
-            announce(
-                claim.case,
-                f"claim_reminder:{claim.id}:{reminder_at.isoformat()}",
-                due_at=claim.step_due_at,
-                step=step,
+            publish(
+                CompensationNotice(
+                    claim.case,
+                    f"claim_reminder:{claim.id}:{reminder_at.isoformat()}",
+                    {"due_at": claim.step_due_at, "step": step},
+                )
             )
             counts["claim_reminders"] += 1
         db.session.commit()
@@ -81,4 +82,8 @@ def _escalate(claim: Claim, now: datetime) -> None:
     step = STEP.get(claim.state, "decision")
     due = claim.step_due_at
     fire(claim, "escalate", SYSTEM, now=now, reason=f"{step} limit passed at {due.isoformat()}")
-    announce(claim.case, f"claim_late:{claim.id}:{step}", due_at=due, step=step)
+    publish(
+        CompensationNotice(
+            claim.case, f"claim_late:{claim.id}:{step}", {"due_at": due, "step": step}
+        )
+    )

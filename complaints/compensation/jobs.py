@@ -29,10 +29,9 @@ from complaints.compensation.payouts import (
 )
 from complaints.compensation.recovery import is_small_claim, open_recovery
 from complaints.compensation.services import ClaimConflict, fire
-from complaints.credit import services as credit
 from complaints.database import utcnow
+from complaints.events import CompensationPaid, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from workflows.states import CompensationState, Role
 
 log = logging.getLogger(__name__)
@@ -168,7 +167,6 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         claim_id=claim.id,
         memo=f"paid to the tourist via {provider_name}, reference {reference}",
     )
-    announce(claim.case, "compensation_paid", amount_fen=claim.amount_fen)
+    publish(CompensationPaid(claim=claim, now=now, merchant_frozen=frozen))
     if frozen:
-        credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
         open_recovery(claim, now=now)

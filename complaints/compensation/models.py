@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.database import UTCDateTime, enum_column_type, utcnow
 from complaints.extensions import db
 from workflows.states import CompensationState, Role
@@ -216,6 +217,11 @@ class Claim(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Where the money goes (complaints.compensation.payee): shown in full only on the fund's
+    # payout screen, masked everywhere else. Required before a claim can be approved.
+    payee_method: Mapped[str | None] = mapped_column(String(16))
+    payee_account: Mapped[str | None] = mapped_column(String(64))
+    payee_name: Mapped[str | None] = mapped_column(String(128))
 
     case = relationship("Case")
     fund: Mapped[Fund] = relationship()
@@ -269,15 +275,15 @@ class RecoveryOrder(db.Model):
     enterprise = relationship("Enterprise")
 
 
-class ClaimEvent(db.Model):
+class ClaimEvent(HashChained, db.Model):
     """Append-only audit row per claim transition, hash-chained within its claim."""
 
     __tablename__ = "claim_events"
     __table_args__ = (UniqueConstraint("claim_id", "seq", name="uq_claim_events_claim_seq"),)
+    __chain_owner__ = "claim_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CompensationState | None] = mapped_column(
         enum_column_type(CompensationState, "from_state")
@@ -289,7 +295,5 @@ class ClaimEvent(db.Model):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     claim: Mapped[Claim] = relationship(back_populates="events")

@@ -30,10 +30,17 @@ from complaints.compensation.models import (
     TransactionKind,
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
-from complaints.credit import services as credit
+from complaints.events import (
+    CompensationNotice,
+    MerchantHeldLiable,
+    RecoveryClosed,
+    RecoveryOpened,
+    RecoveryOverdue,
+    RepaymentRejected,
+    publish,
+)
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
-from complaints.notices.services import announce
 from complaints.timers.services import current_calendar, current_policy
 from workflows.deadlines import add_time_limit
 from workflows.machine import TransitionRefused
@@ -73,7 +80,7 @@ def hold_merchant_liable(case: Case, *, now: datetime) -> Claim | None:
     )
     db.session.execute(update(Claim).where(Claim.id == claim.id).values(merchant_frozen=True))
     db.session.expire(claim)
-    credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
+    publish(MerchantHeldLiable(claim=claim, now=now))
     open_recovery(claim, now=now)
     return claim
 
@@ -92,7 +99,7 @@ def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
     )
     db.session.add(order)
     db.session.flush()
-    announce(claim.case, "recovery_due", amount_fen=claim.amount_fen, due_at=due.due)
+    publish(RecoveryOpened(claim=claim, due_at=due.due, now=now))
     return order
 
 
@@ -187,9 +194,7 @@ def reject_repayment_reference(claim: Claim, actor: Actor, *, now: datetime, rea
     if changed != 1:
         raise ClaimConflict(f"claim {claim.id} has no repayment reference to review")
     db.session.expire(claim)
-    announce(
-        claim.case, f"repayment_rejected:{now.isoformat()}", reason=reason, due_at=order.due_at
-    )
+    publish(RepaymentRejected(claim=claim, reason=reason, due_at=order.due_at, now=now))
 
 
 def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: str = ""):
@@ -208,7 +213,7 @@ def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: s
         claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
     )
     _close_order(claim, RecoveryState.REPAID, now)
-    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=on_time)
+    publish(RecoveryClosed(claim=claim, on_time=on_time, now=now))
 
 
 def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
@@ -259,9 +264,13 @@ def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = "
         )
         _record_deduction(claim, take, top_up.due, state=RecoveryState.DEDUCTED, now=now)
         # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at.
-        credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=False)
-    announce(
-        claim.case, f"deposit_top_up_due:{now.isoformat()}", amount_fen=take, due_at=top_up.due
+        publish(RecoveryClosed(claim=claim, on_time=False, now=now))
+    publish(
+        CompensationNotice(
+            claim.case,
+            f"deposit_top_up_due:{now.isoformat()}",
+            {"amount_fen": take, "due_at": top_up.due},
+        )
     )
 
 
@@ -366,7 +375,11 @@ def refer_to_regulator(claim: Claim, now: datetime) -> None:
         ),
         now=now,
     )
-    announce(case, f"referred_to_regulator:{claim.id}", amount_fen=claim.amount_fen)
+    publish(
+        CompensationNotice(
+            case, f"referred_to_regulator:{claim.id}", {"amount_fen": claim.amount_fen}
+        )
+    )
 
 
 def escalate_missed_top_ups(now: datetime, batch: int = 500) -> int:
@@ -390,11 +403,12 @@ def escalate_missed_top_ups(now: datetime, batch: int = 500) -> int:
         ).rowcount
         if taken:
             order = db.session.get(RecoveryOrder, order_id)
-            announce(
-                order.claim.case,
-                f"deposit_top_up_missed:{order.id}",
-                amount_fen=order.deducted_fen,
-                due_at=order.deposit_top_up_due_at,
+            publish(
+                CompensationNotice(
+                    order.claim.case,
+                    f"deposit_top_up_missed:{order.id}",
+                    {"amount_fen": order.deducted_fen, "due_at": order.deposit_top_up_due_at},
+                )
             )
             escalated += 1
         db.session.commit()
@@ -441,7 +455,7 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
             db.session.execute(
                 update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
             )
-            credit.on_recovery_overdue(claim.enterprise_id, claim.case_id, now)
+            publish(RecoveryOverdue(claim=claim, now=now))
             refer_to_regulator(claim, now)
             db.session.commit()
             marked += 1

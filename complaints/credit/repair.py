@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from complaints.clock import LOCAL_ZONE
 from complaints.credit import engine
-from complaints.credit.engine import CreditEventKind
+from complaints.credit.engine import CreditEventKind, Tier
 from complaints.credit.models import (
     CreditEvent,
     CreditRepairApplication,
@@ -131,11 +131,28 @@ def apply_for_repair(
     return application
 
 
-def grant_repair(application_id: int, *, actor: str, reason: str, now: datetime) -> CreditEvent:
-    """A regulator grants: a `repair_granted` event cancels the entry from now on."""
+def grant_repair(
+    application_id: int, *, actor: str, reason: str, now: datetime
+) -> CreditEvent | None:
+    """A regulator grants: a `repair_granted` event cancels the entry from now on.
+
+    An entry of the serious tier needs two people (maker-checker): the first grant is recorded
+    on the application and returns None; a different person's grant takes effect."""
     reason = _required(reason, N_("Give the reason for this decision."))
     application = _open_application(application_id)
     target = _repairable(application.enterprise_id, application.credit_event_id, now)
+    _require_penalty_performed(application.enterprise_id, target)
+    if current_credit_policy().rule(target.kind).tier is Tier.SERIOUS:
+        if application.first_approved_by is None:
+            application.first_approved_by = actor
+            application.first_approved_at = now
+            application.first_approval_reason = reason
+            db.session.flush()
+            return None
+        if application.first_approved_by == actor:
+            raise CreditRuleError(
+                N_("You approved this repair already: a second person must grant it.")
+            )
     event = record_credit_event(
         application.enterprise_id,
         K.REPAIR_GRANTED,
@@ -144,7 +161,6 @@ def grant_repair(application_id: int, *, actor: str, reason: str, now: datetime)
         actor=actor,
         neutralises=target,
     )
-    _require_penalty_performed(application.enterprise_id, target)
     _decide(application, RepairState.GRANTED, actor, reason, now)
     application.grant_event_id = event.id
     db.session.flush()

@@ -26,6 +26,7 @@ from complaints.credit.queries import public_standing
 from complaints.credit.services import CreditRuleError
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.input_guard import is_id
 from complaints.portal.blueprints import merchant_bp
 from complaints.presentation import local_time
 
@@ -177,7 +178,7 @@ def apply_repair():
     account = current_user
     form = RepairApplicationForm()
     valid = form.validate_on_submit()
-    if valid and not form.entry.data.isdigit():
+    if valid and not is_id(form.entry.data):
         form.entry.errors = [_("Choose the entry you ask to repair.")]
         valid = False
     if not valid:

@@ -15,10 +15,10 @@ from sqlalchemy import or_, select
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseEvent
 from complaints.clock import LOCAL_ZONE
+from complaints.events import DeadlineMoved, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from complaints.timers.models import CaseDeadline
-from complaints.timers.services import current_calendar, current_policy, next_reminder_after
+from complaints.timers.services import load_calendar, current_policy, next_reminder_after
 from workflows.calendar import WorkingCalendar
 from workflows.deadlines import add_time_limit, deadline_for
 from workflows.states import DeadlineKind, Role
@@ -79,7 +79,9 @@ def recompute_after_calendar_change(
     Flushes only; the command or request commits.
     """
     report = RecomputeReport()
-    calendar = current_calendar()
+    # Read afresh inside this transaction: the cached calendar does not hold the correction
+    # until it commits.
+    calendar = load_calendar()
     running = db.session.scalars(select(CaseDeadline).where(CaseDeadline.closed_at.is_(None)))
     for deadline in running.all():
         if _depends_on(deadline.started_at, deadline.due_at, deadline.provisional, days, years):
@@ -94,7 +96,7 @@ def _recompute_deadline(deadline, calendar: WorkingCalendar, actor, now, report)
     result = deadline_for(
         deadline.kind,
         deadline.started_at,
-        current_policy(case),
+        current_policy(case, at=deadline.started_at),
         calendar,
         pauses=_pauses(case.id, deadline.started_at),
         stage=(deadline.state, case.state_entered_at),
@@ -107,7 +109,7 @@ def _recompute_deadline(deadline, calendar: WorkingCalendar, actor, now, report)
         deadline.next_reminder_at = next_reminder_after(deadline, now)
     _record(case, f"{deadline.kind.value}", before, result.due, actor, now)
     notice = MOVED_NOTICE.get(deadline.kind, REGULATOR_NOTICE)
-    announce(case, f"{notice}:{now.isoformat()}", due_at=result.due)
+    publish(DeadlineMoved(case=case, notice=notice, due_at=result.due, now=now))
     report.deadlines_moved += 1
     report.cases.add(case.id)
 
@@ -126,14 +128,14 @@ def _recompute_recoveries(days, years, calendar, actor, now, report) -> None:
         if not _depends_on(order.created_at, order.due_at, order.due_provisional, days, years):
             continue
         case = db.session.get(Claim, order.claim_id).case
-        limit = current_policy(case).limit_for(DeadlineKind.RECOVERY_DUE)
+        limit = current_policy(case, at=order.created_at).limit_for(DeadlineKind.RECOVERY_DUE)
         result = add_time_limit(order.created_at, limit, calendar)
         if (result.due, result.provisional) == (order.due_at, order.due_provisional):
             continue
         before = order.due_at
         order.due_at, order.due_provisional = result.due, result.provisional
         _record(case, "recovery_due", before, result.due, actor, now)
-        announce(case, f"recovery_due_moved:{now.isoformat()}", due_at=result.due)
+        publish(DeadlineMoved(case=case, notice="recovery_due_moved", due_at=result.due, now=now))
         report.recoveries_moved += 1
         report.cases.add(case.id)
 

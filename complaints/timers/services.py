@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select, update
 
+from complaints import lookups
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.timers.models import CalendarOverride, CalendarYear, CaseDeadline
@@ -15,41 +16,53 @@ from workflows.policy import Policy, PolicySet
 from workflows.states import CaseState, DeadlineKind
 
 
-def policy_set() -> PolicySet:
-    policies = current_app.extensions.get("anxin_policy_set")
-    if policies is None:
-        policies = PolicySet.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
-        current_app.extensions["anxin_policy_set"] = policies
-        current_app.extensions["anxin_policy_cache"] = {}
-    return policies
+def policy_set(at: datetime | None = None) -> PolicySet:
+    """The workflow policies in force at `at` (now by default): the environment's values,
+    overridden by an admin's policy version once its effective time has come. A deadline is
+    computed with the policies of the moment it started, so an edit never moves running ones."""
+    from complaints.policies.services import WORKFLOW, policy_at
+
+    return policy_at(WORKFLOW, at)
 
 
-def current_policy(case=None) -> Policy:
-    """The time limits for `case` (its agency and category scopes), or the province's.
+def current_policy(case=None, *, at: datetime | None = None) -> Policy:
+    """The time limits for `case` (its agency and category scopes), or the province's, in
+    force at `at` (now by default).
 
     `app.extensions["anxin_policy"]`, when set, is one policy for everything (tests, demos).
     """
     fixed = current_app.extensions.get("anxin_policy")
     if fixed is not None:
         return fixed
-    policies = policy_set()
+    policies = policy_set(at)
     if case is None:
         return policies.province
-    key = (case.agency.slug if case.agency is not None else None, case.category.value)
-    cache = current_app.extensions["anxin_policy_cache"]
+    # Policy sets are kept for the process's life (policy_at caches them), so id() is stable.
+    key = (
+        id(policies),
+        case.agency.slug if case.agency is not None else None,
+        case.category.value,
+    )
+    cache = current_app.extensions.setdefault("anxin_policy_cache", {})
     if key not in cache:
-        cache[key] = policies.resolve(*key)
+        cache[key] = policies.resolve(*key[1:])
     return cache[key]
 
 
-def policy_for_case_id(case_id: int) -> Policy:
+def policy_for_case_id(case_id: int, *, at: datetime | None = None) -> Policy:
     from complaints.cases.models import Case
 
-    return current_policy(db.session.get(Case, case_id))
+    return current_policy(db.session.get(Case, case_id), at=at)
 
 
 def current_calendar() -> WorkingCalendar:
-    """Overrides are few and change rarely; read per call so an admin's edit applies at once."""
+    """Overrides are few and change rarely: cached, and an admin's edit empties the cache at
+    commit (complaints.lookups), so it applies at once."""
+    return lookups.value(("calendar",), load_calendar)
+
+
+def load_calendar() -> WorkingCalendar:
+    """The calendar as the database holds it now, uncommitted corrections included."""
     overrides = {
         row.day: row.is_working_day for row in db.session.scalars(select(CalendarOverride))
     }
@@ -102,7 +115,7 @@ def start_deadline(
     stage_entered_at: datetime | None = None,
     policy: Policy | None = None,
 ) -> CaseDeadline:
-    policy, calendar = policy or policy_for_case_id(case_id), current_calendar()
+    policy, calendar = policy or policy_for_case_id(case_id, at=now), current_calendar()
     result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(
         case_id=case_id,
@@ -132,7 +145,7 @@ def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | 
     times = reminder_times(
         deadline.kind,
         deadline.started_at,
-        policy_for_case_id(deadline.case_id),
+        policy_for_case_id(deadline.case_id, at=deadline.started_at),
         current_calendar(),
         due=due,
     )

@@ -17,8 +17,8 @@ from complaints.cases.models import Case
 from complaints.cases.workflow import SYSTEM, fire
 from complaints.clock import local_today
 from complaints.database import utcnow
+from complaints.events import ReminderDue, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from complaints.timers.models import CaseDeadline
 from complaints.timers.services import next_reminder_after
 from workflows.grounds import unverified_identity_ground
@@ -84,7 +84,8 @@ def _send_reminders(now: datetime, report: TickReport) -> None:
             if claimed:
                 case = db.session.get(Case, deadline.case_id)
                 party = REMINDED_PARTY.get(deadline.kind, "regulator_reminder")
-                announce(case, f"{party}:{reminder_at.isoformat()}", due_at=deadline.due_at)
+                event_key = f"{party}:{reminder_at.isoformat()}"
+                publish(ReminderDue(case=case, event_key=event_key, due_at=deadline.due_at))
                 report.reminders += 1
             db.session.commit()
         except SQLAlchemyError as exc:

@@ -11,7 +11,7 @@ from alembic import op
 import complaints.database
 
 revision = "legal_01"
-down_revision = "dfa128e11d9c"
+down_revision = "hardening_01"
 branch_labels = None
 depends_on = None
 

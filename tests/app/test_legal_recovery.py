@@ -18,6 +18,7 @@ from tests.app.test_compensation_support import (
     AH_HAI,
     FUND_MANAGER,
     MERCHANT,
+    TEST_PAYEE,
     TOURIST,
     assert_books_balance,
     eligible_case,
@@ -29,7 +30,9 @@ LARGE = 79_200  # above the ¥500 small-claims threshold: reviewed, paid, recove
 
 
 def paid_large_claim(outlet_name=AH_HAI) -> Claim:
-    claim = request_claim(eligible_case(outlet_name), LARGE, TOURIST, now=utcnow())
+    claim = request_claim(
+        eligible_case(outlet_name), LARGE, TOURIST, now=utcnow(), payee=TEST_PAYEE
+    )
     db.session.commit()
     services.approve(claim, FUND_MANAGER, reason="receipt and menu photo agree", now=utcnow())
     db.session.commit()
@@ -140,9 +143,9 @@ def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
     db.session.rollback()
     recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=a_year_on)
     db.session.commit()
-    granted = grant_repair(
-        application.id, actor="handler", reason="repaid, corrected", now=a_year_on
-    )
+    # A serious-tier entry needs two people (maker-checker): the first grant is recorded only.
+    assert grant_repair(application.id, actor="handler", reason="repaid", now=a_year_on) is None
+    granted = grant_repair(application.id, actor="supervisor", reason="repaid", now=a_year_on)
     db.session.commit()
     assert granted.neutralises_id == overdue.id
 
@@ -162,7 +165,7 @@ def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(
     fire(case, "merchant_dispute", MERCHANT, now=utcnow(), reason="the price was on the board")
     fire(case, "accept", handler, now=utcnow())
     db.session.commit()
-    claim = request_claim(case, 30_000, TOURIST, now=utcnow())
+    claim = request_claim(case, 30_000, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.commit()
     relay_pending()
     claim = reload(claim)
@@ -200,7 +203,7 @@ def test_a_late_decision_is_reminded_then_escalated_once(seeded):
     from complaints.compensation.clocks import chase_claims
 
     requested_at = utcnow()
-    claim = request_claim(eligible_case(), LARGE, TOURIST, now=requested_at)
+    claim = request_claim(eligible_case(), LARGE, TOURIST, now=requested_at, payee=TEST_PAYEE)
     db.session.commit()
     claim = reload(claim)
     assert claim.step_due_at == requested_at + timedelta(hours=24)
@@ -220,7 +223,7 @@ def test_a_small_claim_not_paid_within_30_minutes_is_escalated(app, seeded, monk
 
     monkeypatch.setitem(app.config, "PAYOUT_BACKEND", "manual")  # waits for a bank reference
     requested_at = utcnow()
-    claim = request_claim(eligible_case(), 30_000, TOURIST, now=requested_at)
+    claim = request_claim(eligible_case(), 30_000, TOURIST, now=requested_at, payee=TEST_PAYEE)
     db.session.commit()
     relay_pending()
     claim = reload(claim)
