@@ -18,7 +18,7 @@ from complaints.clock import LOCAL_ZONE
 from complaints.events import DeadlineMoved, publish
 from complaints.extensions import db
 from complaints.timers.models import CaseDeadline
-from complaints.timers.services import load_calendar, current_policy, next_reminder_after
+from complaints.timers.services import current_policy, load_calendar, next_reminder_after
 from workflows.calendar import WorkingCalendar
 from workflows.deadlines import add_time_limit, deadline_for
 from workflows.states import DeadlineKind, Role
