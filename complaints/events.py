@@ -143,6 +143,17 @@ class RepaymentRejected:
 
 
 @dataclass(frozen=True)
+class CompensationNotice:
+    """Something about a claim its parties or the agency must hear (the fund's own limits,
+    deposit top-ups, a referral): `event_key` names the message in the notices table and
+    `context` fills it."""
+
+    case: Case
+    event_key: str
+    context: dict
+
+
+@dataclass(frozen=True)
 class DeadlineMoved:
     """A calendar correction moved a running deadline: the party it binds is told (`notice`
     names the message)."""

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.alerts.services import evaluate as evaluate_alerts
     from complaints.analytics.rollups import refresh_recent
-    from complaints.compensation.recovery import mark_overdue_recoveries
+    from complaints.compensation.clocks import chase_claims
+    from complaints.compensation.recovery import escalate_missed_top_ups, mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import recover_lost_jobs, relay_pending
@@ -28,6 +29,8 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         log.error("tick: %s", error)
     counts = {"reminders": tick.reminders, "expired": tick.expired, "errors": len(tick.errors)}
     counts["recoveries_overdue"] = mark_overdue_recoveries(now)
+    counts.update(chase_claims(now))
+    counts["deposit_top_ups_missed"] = escalate_missed_top_ups(now)
     counts["phone_reminders"] = send_confirmation_reminders(now)
     counts["credit_refreshed"] = refresh_expired_scores(now).refreshed
     counts["rollup_rows"] = _step("analytics rollups", lambda: refresh_recent(now))

@@ -78,6 +78,10 @@ def tell_merchant_repayment_rejected(event: events.RepaymentRejected) -> None:
     )
 
 
+def tell_compensation_notice(event: events.CompensationNotice) -> None:
+    announce(event.case, event.event_key, **event.context)
+
+
 def tell_deadline_moved(event: events.DeadlineMoved) -> None:
     announce(event.case, f"{event.notice}:{event.now.isoformat()}", due_at=event.due_at)
 
@@ -118,6 +122,7 @@ SUBSCRIPTIONS = (
     (events.MerchantHeldLiable, credit_held_liable),
     (events.RepaymentRejected, tell_merchant_repayment_rejected),
     (events.DeadlineMoved, tell_deadline_moved),
+    (events.CompensationNotice, tell_compensation_notice),
     (events.MessagePosted, tell_message_readers),
     (events.GradeChanged, record_grade_change),
     (events.SeriousListChanged, record_serious_list_change),

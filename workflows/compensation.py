@@ -26,7 +26,8 @@ class CompensationFacts(Facts):
     small_claim: bool = False
     # The tourist said where the money goes (an Alipay, WeChat Pay or bank account).
     payee_known: bool = False
-    merchant_has_deposit: bool = False
+    merchant_has_deposit: bool = False  # enough deposit to cover what is still owed
+    merchant_has_some_deposit: bool = False  # some deposit, less than what is owed
     # Tourist and merchant settled after the payout, so the money goes back to the fund.
     parties_settled: bool = False
     deadline_passed: bool = False
@@ -53,10 +54,17 @@ COMPENSATION_TRANSITIONS: tuple[Transition, ...] = (
     row("deduct_deposit", [C.RECOVERY_OPEN, C.OVERDUE], C.DEDUCTED, [Role.FUND_MANAGER],
         guards=(Guard("merchant_has_deposit"),),
         starts_deadline=DeadlineKind.DEPOSIT_TOP_UP),
+    # A deposit smaller than the debt is taken in full; the rest stays owed (旅行社条例).
+    row("deduct_deposit_partly", [C.RECOVERY_OPEN, C.OVERDUE], None, [Role.FUND_MANAGER],
+        guards=(Guard("merchant_has_some_deposit"), Guard("merchant_has_deposit", False))),
     row("mark_overdue", [C.RECOVERY_OPEN], C.OVERDUE, [Role.SYSTEM],
         guards=(Guard("deadline_passed"),)),
     row("return_to_fund", [C.PAID, C.RECOVERY_OPEN], C.RETURNED, [Role.SYSTEM],
         guards=(Guard("parties_settled"),)),
+    # The fund's own limits: deciding on a claim, paying an approved one. A miss is recorded
+    # and reported once (the tick), the claim stays where it is.
+    row("escalate", [C.REQUESTED, C.APPROVED], None, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"),), reason_required=True),
 )
 # fmt: on
 

@@ -21,6 +21,10 @@ UNREMINDED_KINDS: frozenset[DeadlineKind] = frozenset({DeadlineKind.APPEAL_WINDO
 
 
 def add_time_limit(start: datetime, limit: TimeLimit, calendar: WorkingCalendar) -> DeadlineResult:
+    if limit.unit is LimitUnit.MINUTES:
+        if limit.amount < 1:
+            raise ValueError("minutes must be at least 1")
+        return DeadlineResult(start + timedelta(minutes=limit.amount), provisional=False)
     if limit.unit is LimitUnit.HOURS:
         return calendar.add_hours(start, limit.amount)
     if limit.unit is LimitUnit.WORKING_DAYS:
@@ -83,7 +87,7 @@ def extend_for_pause(
     mediation), day limits by the working days the pause lasted (SAMR Order 20 Art. 20)."""
     if resumed_at < paused_at:
         raise ValueError("resumed_at is before paused_at")
-    if limit.unit is LimitUnit.HOURS:
+    if limit.unit in (LimitUnit.HOURS, LimitUnit.MINUTES):
         return DeadlineResult(result.due + (resumed_at - paused_at), result.provisional)
     return calendar.extend_for_pause(result, paused_at, resumed_at)
 
@@ -113,7 +117,7 @@ def reminder_times(
     if kind is None or kind in UNREMINDED_KINDS:
         return []
     due = due or add_time_limit(entered_at, policy.limit_for(kind), calendar)
-    if policy.limit_for(kind).unit is LimitUnit.HOURS:
+    if policy.limit_for(kind).unit in (LimitUnit.HOURS, LimitUnit.MINUTES):
         span = due.due - entered_at
         candidates = [
             entered_at + span * percent / 100 for percent in policy.reminder_percents_elapsed

@@ -217,6 +217,17 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     # from its receipt), and has not been escalated for the sender's delay.
     row("transfer", [S.REGULATOR_REVIEW], None, REGULATORS, reason_required=True,
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION, sets=(("escalated", False),)),
+    # Art. 12: a higher regulator may take a case over; the receiving agency is its own.
+    row("take_over", [S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION], None, [Role.SUPERVISOR],
+        reason_required=True),
+    # Art. 16: mediation needs both parties' consent; each consent is recorded as given
+    # (by the party itself, or by the handler who heard it, saying how).
+    row("tourist_consents_to_mediation", [S.REGULATOR_REVIEW, S.MEDIATION], None,
+        [Role.TOURIST, Role.HANDLER], reason_required=True),
+    row("merchant_consents_to_mediation", [S.REGULATOR_REVIEW, S.MEDIATION], None,
+        [Role.MERCHANT, Role.HANDLER], reason_required=True),
+    # Art. 17: mediation may be entrusted to a consumer association; the reason names it.
+    row("entrust_to_association", [S.MEDIATION], None, REGULATORS, reason_required=True),
     # Art. 20: testing and appraisal time does not count toward the mediation limit.
     row("pause_for_appraisal", [S.MEDIATION], None, [Role.HANDLER],
         guards=(Guard("appraisal_paused", False),), sets=(("appraisal_paused", True),)),

@@ -17,6 +17,7 @@ from workflows.states import DeadlineKind
 
 
 class LimitUnit(StrEnum):
+    MINUTES = "minutes"  # plain clock minutes (Sanya pays small claims within 30 minutes)
     HOURS = "hours"  # plain clock hours, nights and holidays included
     WORKING_DAYS = "working_days"  # PRC working days, see workflows.calendar
     CALENDAR_DAYS = "calendar_days"
@@ -58,6 +59,10 @@ def _strict_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected a whole number, got {value!r}")
     return value
+
+
+def minutes(n: int) -> TimeLimit:
+    return TimeLimit(n, LimitUnit.MINUTES)
 
 
 def hours(n: int) -> TimeLimit:
@@ -105,6 +110,11 @@ class Policy:
     recovery_due: TimeLimit = TimeLimit(10, LimitUnit.WORKING_DAYS)
     # Regulations on Travel Agencies Arts. 13-18: top the deposit up within 5 working days.
     deposit_top_up: TimeLimit = TimeLimit(5, LimitUnit.WORKING_DAYS)
+    # Local policy choices after Hainan's guide (accept within 24 h) and Sanya's promise
+    # (small claims paid within 30 minutes): the fund's decision on a claim, and the payout
+    # once approved. Reminded at half time, escalated when missed.
+    compensation_decision: TimeLimit = TimeLimit(24, LimitUnit.HOURS)
+    compensation_payout: TimeLimit = TimeLimit(30, LimitUnit.MINUTES)
     # SAMR Order 20 Art. 15(4): not accepted after 3 years from knowing of the harm.
     complaint_time_bar_years: int = 3
     # Tourism complaints (Order 32, verify): not accepted more than this many days after the
@@ -208,7 +218,10 @@ def _fits_within(limit: TimeLimit, ceiling: TimeLimit) -> bool:
     """
     if limit.unit is ceiling.unit:
         return limit.amount <= ceiling.amount
-    if ceiling.unit is LimitUnit.HOURS:
+    if limit.unit is LimitUnit.MINUTES:
+        per_unit = 60 if ceiling.unit is LimitUnit.HOURS else 24 * 60
+        return limit.amount <= ceiling.amount * per_unit
+    if ceiling.unit in (LimitUnit.HOURS, LimitUnit.MINUTES):
         return False
     if limit.unit is LimitUnit.HOURS:
         return limit.amount <= ceiling.amount * 24

@@ -81,3 +81,5 @@ class DeadlineKind(StrEnum):
     APPEAL_WINDOW = "appeal_window"
     RECOVERY_DUE = "recovery_due"
     DEPOSIT_TOP_UP = "deposit_top_up"
+    COMPENSATION_DECISION = "compensation_decision"  # the fund decides on a claim
+    COMPENSATION_PAYOUT = "compensation_payout"  # an approved claim reaches the tourist

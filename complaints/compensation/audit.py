@@ -14,6 +14,7 @@ from complaints.compensation.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    RecoveryOrder,
     TransactionKind,
 )
 from complaints.extensions import db
@@ -93,10 +94,17 @@ def reconcile_claims() -> Iterator[Problem]:
 
 
 def _receivables_match_claims() -> Iterator[Problem]:
+    # What is still owed: the claims frozen against a merchant, less any part of the debt
+    # already taken from a deposit smaller than it.
     owed = {
         (fund_id, enterprise_id): total
         for fund_id, enterprise_id, total in db.session.execute(
-            select(Claim.fund_id, Claim.enterprise_id, func.sum(Claim.amount_fen))
+            select(
+                Claim.fund_id,
+                Claim.enterprise_id,
+                func.sum(Claim.amount_fen - func.coalesce(RecoveryOrder.deducted_fen, 0)),
+            )
+            .outerjoin(RecoveryOrder, RecoveryOrder.claim_id == Claim.id)
             .where(Claim.state.in_(OUTSTANDING_STATES), Claim.merchant_frozen.is_(True))
             .group_by(Claim.fund_id, Claim.enterprise_id)
         )

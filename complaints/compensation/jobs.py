@@ -139,6 +139,8 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         payout_provider=provider_name,
         payout_lease_until=None,
         payout_note="",
+        step_due_at=None,
+        step_reminder_at=None,
     )
     payable = ledger.account(AccountKind.TOURIST_PAYABLE, fund_id=claim.fund_id)
     # Small claims pay without freezing the merchant (RULES.md, Sanya 2024): the fund bears

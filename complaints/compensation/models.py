@@ -209,6 +209,11 @@ class Claim(db.Model):
     # False for a small claim paid without freezing the merchant (no receivable, no recovery)
     # until a case finds the merchant liable.
     merchant_frozen: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The fund's own running limit (decision while requested, payout while approved):
+    # reminded at `step_reminder_at`, escalated once at `step_due_at`.
+    step_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    step_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -256,6 +261,15 @@ class RecoveryOrder(db.Model):
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Travel agencies top the deposit up within 5 working days of a deduction (旅行社条例).
     deposit_top_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Taken from the deposit so far: all of it, or part when the deposit was smaller than
+    # the debt (the rest stays owed as a receivable).
+    deducted_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    deposit_topped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    top_up_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def outstanding_fen(self) -> int:
+        return self.amount_fen - self.deducted_fen
 
     claim: Mapped[Claim] = relationship(back_populates="recovery")
     enterprise = relationship("Enterprise")

@@ -31,6 +31,7 @@ from complaints.compensation.models import (
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
 from complaints.events import (
+    CompensationNotice,
     MerchantHeldLiable,
     RecoveryClosed,
     RecoveryOpened,
@@ -137,9 +138,10 @@ def _clear_receivable(
         )
     else:  # an unfrozen small claim: the money comes back against the fund's own cost
         receivable = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
+    amount = claim.recovery.outstanding_fen if claim.recovery is not None else claim.amount_fen
     legs = [
-        ledger.Leg(fund_cash, claim.amount_fen),
-        ledger.Leg(receivable, -claim.amount_fen),
+        ledger.Leg(fund_cash, amount),
+        ledger.Leg(receivable, -amount),
         *extra,
     ]
     return ledger.post(
@@ -215,30 +217,87 @@ def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: s
 
 
 def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
-    """Take the amount from the travel agency's deposit; it has 5 working days to top up."""
-    fire(claim, "deduct_deposit", actor, now=now, reason=reason)
+    """Take what is owed from the travel agency's deposit; it has 5 working days to top up.
+
+    A deposit smaller than the debt is taken whole (`deduct_deposit_partly`): the rest stays
+    owed as a receivable, and the recovery order keeps running for it.
+    """
+    order = claim.recovery
+    owed = order.outstanding_fen
     deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=claim.enterprise_id)
     lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=claim.enterprise_id)
+    take = min(owed, deposit.balance_fen)
+    partly = 0 < take < owed
+    fire(
+        claim,
+        "deduct_deposit_partly" if partly else "deduct_deposit",
+        actor,
+        now=now,
+        reason=reason,
+    )
     # The deposit pays the debt: its cash moves to the fund, and what the authority owes the
     # agency for its deposit falls by the same amount.
-    extra = (
-        ledger.Leg(deposit, -claim.amount_fen),
-        ledger.Leg(lodged, claim.amount_fen),
+    extra = (ledger.Leg(deposit, -take), ledger.Leg(lodged, take))
+    top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now, claim.case)
+    if partly:
+        fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
+        receivable = ledger.account(
+            AccountKind.MERCHANT_RECEIVABLE,
+            fund_id=claim.fund_id,
+            enterprise_id=claim.enterprise_id,
+        )
+        ledger.post(
+            TransactionKind.DEPOSIT_DEDUCTION,
+            f"claim:{claim.id}:deposit-part",
+            [ledger.Leg(fund_cash, take), ledger.Leg(receivable, -take), *extra],
+            actor_role=actor.role,
+            actor_id=actor.id,
+            now=now,
+            case_id=claim.case_id,
+            claim_id=claim.id,
+            memo=f"deducted {take} fen from a deposit smaller than the debt; the rest is owed",
+        )
+        _record_deduction(claim, take, top_up.due, state=None)
+    else:
+        _clear_receivable(
+            claim, TransactionKind.DEPOSIT_DEDUCTION, actor, now, "deducted from deposit", extra
+        )
+        _record_deduction(claim, take, top_up.due, state=RecoveryState.DEDUCTED, now=now)
+        # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at.
+        publish(RecoveryClosed(claim=claim, on_time=False, now=now))
+    publish(
+        CompensationNotice(
+            claim.case,
+            f"deposit_top_up_due:{now.isoformat()}",
+            {"amount_fen": take, "due_at": top_up.due},
+        )
     )
-    _clear_receivable(
-        claim, TransactionKind.DEPOSIT_DEDUCTION, actor, now, "deducted from deposit", extra
+
+
+def _record_deduction(claim, take: int, top_up_due, *, state, now=None) -> None:
+    values = {
+        "deducted_fen": RecoveryOrder.deducted_fen + take,
+        "deposit_top_up_due_at": top_up_due,
+        "deposit_topped_up_at": None,
+        "top_up_escalated_at": None,
+    }
+    if state is not None:
+        values.update(state=state, repaid_at=now)
+    db.session.execute(
+        update(RecoveryOrder)
+        .where(RecoveryOrder.claim_id == claim.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now)
-    _close_order(claim, RecoveryState.DEDUCTED, now, deposit_top_up_due_at=top_up.due)
-    # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at again.
-    publish(RecoveryClosed(claim=claim, on_time=False, now=now))
+    db.session.expire(claim)
+    db.session.expire(claim.recovery)
 
 
 def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor, now: datetime):
     """A travel agency lodges (or tops up) its quality guarantee deposit."""
     deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=enterprise_id)
     lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=enterprise_id)
-    return ledger.post(
+    transaction = ledger.post(
         TransactionKind.DEPOSIT_LODGEMENT,
         key,
         [ledger.Leg(deposit, amount_fen), ledger.Leg(lodged, -amount_fen)],
@@ -247,6 +306,26 @@ def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor
         now=now,
         memo="quality guarantee deposit lodged",
     )
+    _mark_topped_up(enterprise_id, amount_fen, now)
+    return transaction
+
+
+def _mark_topped_up(enterprise_id: int, amount_fen: int, now: datetime) -> None:
+    """A lodgement tops up the oldest deductions it covers in full."""
+    waiting = db.session.scalars(
+        select(RecoveryOrder)
+        .where(
+            RecoveryOrder.enterprise_id == enterprise_id,
+            RecoveryOrder.deposit_top_up_due_at.is_not(None),
+            RecoveryOrder.deposit_topped_up_at.is_(None),
+        )
+        .order_by(RecoveryOrder.deposit_top_up_due_at)
+    ).all()
+    for order in waiting:
+        if order.deducted_fen > amount_fen:
+            break
+        amount_fen -= order.deducted_fen
+        order.deposit_topped_up_at = now
 
 
 def settle_after_payout(
@@ -275,6 +354,65 @@ def settle_after_payout(
     if claim.recovery is not None:
         _close_order(claim, RecoveryState.RETURNED, now)
     return claim
+
+
+def refer_to_regulator(claim: Claim, now: datetime) -> None:
+    """Sanya's scheme: a merchant that does not repay is referred to its regulator. The
+    referral is part of the case's record (a hash-chained event) and reaches the agency."""
+    from complaints.cases.audit import append_event
+
+    case = claim.case
+    append_event(
+        case,
+        trigger="referred_to_regulator",
+        from_state=case.state,
+        to_state=case.state,
+        role=Role.SYSTEM,
+        actor_id=None,
+        reason=(
+            f"advance compensation of {claim.amount_fen} fen (claim {claim.id}) not repaid by "
+            f"{claim.recovery.due_at.isoformat()}; the merchant is referred to its regulator"
+        ),
+        now=now,
+    )
+    publish(
+        CompensationNotice(
+            case, f"referred_to_regulator:{claim.id}", {"amount_fen": claim.amount_fen}
+        )
+    )
+
+
+def escalate_missed_top_ups(now: datetime, batch: int = 500) -> int:
+    """The tick: a deposit not topped up within its limit is reported once (travel agencies
+    must restore it within 5 working days of the notice, 旅行社条例)."""
+    due = db.session.scalars(
+        select(RecoveryOrder.id)
+        .where(
+            RecoveryOrder.deposit_top_up_due_at < now,
+            RecoveryOrder.deposit_topped_up_at.is_(None),
+            RecoveryOrder.top_up_escalated_at.is_(None),
+        )
+        .limit(batch)
+    ).all()
+    escalated = 0
+    for order_id in due:
+        taken = db.session.execute(
+            update(RecoveryOrder)
+            .where(RecoveryOrder.id == order_id, RecoveryOrder.top_up_escalated_at.is_(None))
+            .values(top_up_escalated_at=now)
+        ).rowcount
+        if taken:
+            order = db.session.get(RecoveryOrder, order_id)
+            publish(
+                CompensationNotice(
+                    order.claim.case,
+                    f"deposit_top_up_missed:{order.id}",
+                    {"amount_fen": order.deducted_fen, "due_at": order.deposit_top_up_due_at},
+                )
+            )
+            escalated += 1
+        db.session.commit()
+    return escalated
 
 
 def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
@@ -318,6 +456,7 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
                 update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
             )
             publish(RecoveryOverdue(claim=claim, now=now))
+            refer_to_regulator(claim, now)
             db.session.commit()
             marked += 1
         except (ClaimConflict, TransitionRefused):

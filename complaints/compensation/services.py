@@ -30,8 +30,9 @@ from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.outbox.services import add_outbox_message
 from workflows.compensation import COMPENSATION_TRANSITIONS, CompensationFacts
+from workflows.deadlines import add_time_limit
 from workflows.machine import Transition, allowed_triggers, check
-from workflows.states import COMPENSATION_FINAL_STATES, CompensationState, Role
+from workflows.states import COMPENSATION_FINAL_STATES, CompensationState, DeadlineKind, Role
 
 PAY_JOB = "complaints.compensation.jobs.pay_claim"
 
@@ -69,11 +70,17 @@ def claim_facts(claim: Claim, now: datetime, **overrides: bool) -> CompensationF
     """The facts the table's guards read; `parties_settled` only its caller can know."""
     recovery = claim.recovery
     deposit = ledger.balance_of(AccountKind.MERCHANT_DEPOSIT, enterprise_id=claim.enterprise_id)
+    if claim.state in (CompensationState.REQUESTED, CompensationState.APPROVED):
+        passed = claim.step_due_at is not None and claim.step_due_at <= now
+    else:
+        passed = recovery is not None and recovery.due_at <= now
+    owed = recovery.outstanding_fen if recovery is not None else claim.amount_fen
     facts = {
         "small_claim": claim.amount_fen <= claim.fund.small_claim_threshold_fen,
         "payee_known": bool(claim.payee_method and claim.payee_account and claim.payee_name),
-        "merchant_has_deposit": deposit >= claim.amount_fen,
-        "deadline_passed": recovery is not None and recovery.due_at <= now,
+        "merchant_has_deposit": deposit >= owed,
+        "merchant_has_some_deposit": 0 < deposit < owed,
+        "deadline_passed": passed,
     }
     return CompensationFacts(**(facts | overrides))
 
@@ -180,6 +187,14 @@ def request_claim(
         reason=payee_record(claim),
         now=now,
     )
+    # The fund's decision clock starts with the request (a small claim's approval below
+    # replaces it with the payout clock).
+    db.session.execute(
+        update(Claim)
+        .where(Claim.id == claim.id)
+        .values(**step_clock(claim, DeadlineKind.COMPENSATION_DECISION, now))
+    )
+    db.session.expire(claim)
     _approve_if_small(claim, now)
     return claim
 
@@ -229,8 +244,21 @@ def _approve_if_small(claim: Claim, now: datetime) -> None:
             reason="within the small-claims threshold",  # the record, not a UI string
             approved_at=now,
             decided_by="system",
+            **step_clock(claim, DeadlineKind.COMPENSATION_PAYOUT, now),
         )
         schedule_payout(claim)
+
+
+def step_clock(claim: Claim, kind: DeadlineKind, now: datetime) -> dict:
+    """Column values starting the fund's own limit for the claim's next step (policy)."""
+    from complaints.timers.services import current_calendar, current_policy
+
+    due = add_time_limit(now, current_policy(claim.case).limit_for(kind), current_calendar()).due
+    return {
+        "step_due_at": due,
+        "step_reminder_at": now + (due - now) / 2,
+        "step_escalated_at": None,
+    }
 
 
 def approve(claim: Claim, actor: Actor, *, reason: str, now: datetime) -> ClaimEvent:
@@ -246,6 +274,7 @@ def approve(claim: Claim, actor: Actor, *, reason: str, now: datetime) -> ClaimE
         approved_at=now,
         decided_by=actor.id,
         decision_reason=reason.strip(),
+        **step_clock(claim, DeadlineKind.COMPENSATION_PAYOUT, now),
     )
     schedule_payout(claim)
     return event
@@ -260,6 +289,8 @@ def reject(claim: Claim, actor: Actor, *, reason: str, now: datetime) -> ClaimEv
         reason=(reason or "").strip(),
         decided_by=actor.id,
         decision_reason=(reason or "").strip(),
+        step_due_at=None,
+        step_reminder_at=None,
     )
 
 

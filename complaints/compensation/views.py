@@ -158,6 +158,10 @@ ACTIONS = {
         ReasonForm,
         lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
     ),
+    "deduct_deposit_partly": (
+        ReasonForm,
+        lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
+    ),
     "reject_repayment_reference": (
         ReasonForm,
         lambda c, a, f, now: recovery.reject_repayment_reference(c, a, now=now, reason=f),

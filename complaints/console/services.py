@@ -60,6 +60,8 @@ def perform(
         return transfer_case(case, actor, data.agency_id, data.reason, now)
     if trigger == "record_agreement":
         return record_agreement(case, actor, data.amount, data.terms, now)
+    if trigger == "take_over":  # the signed-in supervisor's own, higher agency takes it
+        return take_over_case(case, actor, account.agency, data.reason, now)
     return fire(case, trigger, actor, now=now, reason=data.reason, ground=data.ground)
 
 
@@ -111,6 +113,33 @@ def transfer_case(
         event = fire(case, "transfer", actor, now=now, reason=record)
     except TransitionRefused:
         case.agency, case.handler = previous_agency, previous_handler
+        raise
+    db.session.flush()
+    return event
+
+
+def take_over_case(
+    case: Case, actor: Actor, agency: Agency, reason: str | None, now: datetime
+) -> CaseEvent:
+    """SAMR Art. 12: a higher regulator takes the case over from the agency below it."""
+    from complaints.agencies.routing import division_chain
+
+    holder = case.agency
+    above = holder is not None and agency.division_code in division_chain(holder.division_code)
+    if not above or agency.id == holder.id:
+        raise TransitionRefused(
+            RefusalCode.BAD_GROUND,
+            "Refused trigger 'take_over': only an agency above the one holding the case may.",
+            trigger="take_over",
+            state=case.state,
+            role=actor.role,
+        )
+    record = f"Taken over by {agency.name_zh} ({agency.slug}) from {holder.slug}: {reason}"
+    case.agency, case.handler = agency, None
+    try:
+        event = fire(case, "take_over", actor, now=now, reason=record if reason else None)
+    except TransitionRefused:
+        case.agency = holder
         raise
     db.session.flush()
     return event

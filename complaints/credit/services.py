@@ -284,11 +284,18 @@ CASE_TRIGGER_EFFECTS: dict[str, str | None] = {
     "assign": None,
     "accept": None,  # accepting means within remit, not that the complaint is true
     "transfer": None,
+    "take_over": None,  # a higher regulator takes over: nothing about the merchant's conduct
+    # Consent to mediation and entrusting it to a consumer association are process steps.
+    "tourist_consents_to_mediation": None,
+    "merchant_consents_to_mediation": None,
+    "entrust_to_association": None,
     "pause_for_appraisal": None,
     "resume_after_appraisal": None,
     "escalate": None,  # the regulator was late, not the merchant
     # Not accepted (Art. 15): nothing was shown against the merchant, so nothing negative.
     "decline": None,
+    # Order 121: the complainant never verified their identity; nothing about the merchant.
+    "identity_not_verified": None,
     # Mediation produced an agreement: the merchant owed a remedy it had not given before.
     "record_agreement": K.COMPLAINT_SUBSTANTIATED,
     # Mediation ended: only "a party refused without good reason" is a finding of conduct.

@@ -84,6 +84,8 @@ EVENTS: dict[str, tuple[Send, ...]] = {
                                 + regulator("new_in_queue"),
     # The regulator's turn.
     "transfer":                 tourist("transferred") + regulator("new_in_queue"),
+    "take_over":                tourist("transferred") + regulator("new_in_queue"),
+    "entrust_to_association":   tourist("entrusted") + merchant("entrusted", email_only=True),
     "accept":                   tourist("accepted") + merchant("accepted"),
     "decline":                  tourist("declined") + merchant("declined", email_only=True),
     "identity_not_verified":    tourist("identity_not_verified"),
@@ -112,14 +114,26 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "regulator_deadline_moved": regulator("deadline_moved"),
     "tourist_deadline_moved":   tourist("deadline_moved"),
     "recovery_due_moved":       merchant("recovery_due_moved"),
+    # The fund's own limits, and merchants that do not repay (context: due_at, step).
+    "claim_reminder":           regulator("claim_reminder"),
+    "claim_late":               regulator("claim_late"),
+    "referred_to_regulator":    regulator("referred") + merchant("referred", email_only=True),
+    # Travel agencies' deposits (context: amount_fen, due_at).
+    "deposit_top_up_due":       merchant("deposit_top_up_due"),
+    "deposit_top_up_missed":    regulator("deposit_top_up_missed")
+                                + merchant("deposit_top_up_missed", email_only=True),
 }
 # fmt: on
 
 # "assign" is internal to the agency: nobody outside it needs a message.
-SILENT_EVENTS = frozenset({"assign"})
+SILENT_EVENTS = frozenset(
+    {"assign", "tourist_consents_to_mediation", "merchant_consents_to_mediation"}
+)
 
 # A reminder that arrives after its deadline would mislead: it expires at the deadline.
-EXPIRE_AT_DUE = frozenset({"merchant_reminder", "regulator_reminder", "verify_reminder"})
+EXPIRE_AT_DUE = frozenset(
+    {"merchant_reminder", "regulator_reminder", "verify_reminder", "claim_reminder"}
+)
 
 
 def base_event(event_key: str) -> str:

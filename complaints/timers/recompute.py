@@ -18,7 +18,7 @@ from complaints.clock import LOCAL_ZONE
 from complaints.events import DeadlineMoved, publish
 from complaints.extensions import db
 from complaints.timers.models import CaseDeadline
-from complaints.timers.services import current_calendar, current_policy, next_reminder_after
+from complaints.timers.services import current_policy, load_calendar, next_reminder_after
 from workflows.calendar import WorkingCalendar
 from workflows.deadlines import add_time_limit, deadline_for
 from workflows.states import DeadlineKind, Role
@@ -79,7 +79,9 @@ def recompute_after_calendar_change(
     Flushes only; the command or request commits.
     """
     report = RecomputeReport()
-    calendar = current_calendar()
+    # Read afresh inside this transaction: the cached calendar does not hold the correction
+    # until it commits.
+    calendar = load_calendar()
     running = db.session.scalars(select(CaseDeadline).where(CaseDeadline.closed_at.is_(None)))
     for deadline in running.all():
         if _depends_on(deadline.started_at, deadline.due_at, deadline.provisional, days, years):

@@ -58,10 +58,11 @@ def policy_for_case_id(case_id: int, *, at: datetime | None = None) -> Policy:
 def current_calendar() -> WorkingCalendar:
     """Overrides are few and change rarely: cached, and an admin's edit empties the cache at
     commit (complaints.lookups), so it applies at once."""
-    return lookups.value(("calendar",), _load_calendar)
+    return lookups.value(("calendar",), load_calendar)
 
 
-def _load_calendar() -> WorkingCalendar:
+def load_calendar() -> WorkingCalendar:
+    """The calendar as the database holds it now, uncommitted corrections included."""
     overrides = {
         row.day: row.is_working_day for row in db.session.scalars(select(CalendarOverride))
     }

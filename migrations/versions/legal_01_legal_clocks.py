@@ -34,6 +34,8 @@ NEW_KINDS = (
     "appeal_window",
     "recovery_due",
     "deposit_top_up",
+    "compensation_decision",
+    "compensation_payout",
 )
 
 
@@ -140,6 +142,16 @@ def upgrade():
         batch.add_column(
             sa.Column("merchant_frozen", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
+        batch.add_column(sa.Column("step_due_at", utc, nullable=True))
+        batch.add_column(sa.Column("step_reminder_at", utc, nullable=True))
+        batch.add_column(sa.Column("step_escalated_at", utc, nullable=True))
+        batch.create_index("ix_claims_step_due_at", ["step_due_at"], unique=False)
+    with op.batch_alter_table("recovery_orders") as batch:
+        batch.add_column(
+            sa.Column("deducted_fen", sa.BigInteger(), server_default="0", nullable=False)
+        )
+        batch.add_column(sa.Column("deposit_topped_up_at", utc, nullable=True))
+        batch.add_column(sa.Column("top_up_escalated_at", utc, nullable=True))
     _retype_enum(
         "ledger_accounts",
         "kind",
@@ -177,8 +189,13 @@ def downgrade():
         27,
         extra=("balance_on_normal_side", _normal_side(ASSETS_OLD)),
     )
+    with op.batch_alter_table("recovery_orders") as batch:
+        for column in ("top_up_escalated_at", "deposit_topped_up_at", "deducted_fen"):
+            batch.drop_column(column)
     with op.batch_alter_table("claims") as batch:
-        batch.drop_column("merchant_frozen")
+        batch.drop_index("ix_claims_step_due_at")
+        for column in ("step_escalated_at", "step_reminder_at", "step_due_at", "merchant_frozen"):
+            batch.drop_column(column)
     with op.batch_alter_table("cases") as batch:
         for column in ("tourist_address", "merchant_first", "contract_ended_on", "harm_known_on"):
             batch.drop_column(column)

@@ -129,6 +129,8 @@ def upgrade():
         sa.Column("agency_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
+            # Every DeadlineKind, legal's included (identity verification, the merchant stage,
+            # the fund's own limits): the model's enum type, or `db check` sees drift.
             sa.Enum(
                 # DeadlineKind as legal_01 (earlier in the chain) left it.
                 "merchant_response",
@@ -140,6 +142,8 @@ def upgrade():
                 "appeal_window",
                 "recovery_due",
                 "deposit_top_up",
+                "compensation_decision",
+                "compensation_payout",
                 name="rollup_deadline_kind",
                 native_enum=False,
                 create_constraint=True,

@@ -61,7 +61,19 @@ def test_case_page_shows_everything_a_regulator_needs(app, client, review_case):
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another host
     offered = available_actions(review_case, Role.HANDLER, utcnow())
     expected = [t.trigger for t in offered if t.trigger in CONSOLE_TRIGGERS]
-    assert _action_forms(html) == expected == ["assign", "accept", "decline", "transfer"]
+    assert (
+        _action_forms(html)
+        == expected
+        == [
+            "assign",
+            "accept",
+            "decline",
+            "transfer",
+            # Issue 12 item 17: each party's consent to mediation is recorded (Art. 16).
+            "tourist_consents_to_mediation",
+            "merchant_consents_to_mediation",
+        ]
+    )
     # Table rows with a flow of their own (merging duplicates) get no generic form.
     assert {t.trigger for t in offered} - CONSOLE_TRIGGERS == {"merge_into", "absorb_duplicate"}
 

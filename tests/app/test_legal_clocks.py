@@ -279,3 +279,72 @@ def test_the_tourists_next_step_quotes_the_policy(client, seeded):
     page = client.get(f"/t/{key}?lang=en").get_data(as_text=True)
     # A tour complaint: Order 32's 5 working days, not a hard-coded 7.
     assert "accept the complaint within 5 working days" in page
+
+
+# --- 17. consent, consumer associations, a higher regulator, the address -----------------
+
+
+def test_consents_and_entrusting_are_recorded_on_the_case(seeded):
+    from complaints.notices.models import Notification
+
+    case = _in_mediation()
+    fire(case, "tourist_consents_to_mediation", TOURIST, now=FILED_AT, reason="agreed online")
+    fire(
+        case,
+        "merchant_consents_to_mediation",
+        HANDLER,
+        now=FILED_AT,
+        reason="the owner agreed by phone at 10:20",
+    )
+    db.session.commit()
+    with pytest.raises(TransitionRefused):
+        fire(case, "merchant_consents_to_mediation", TOURIST, now=FILED_AT, reason="me too")
+    db.session.rollback()
+    fire(case, "entrust_to_association", HANDLER, now=FILED_AT, reason="Sanya Consumer Council")
+    db.session.commit()
+    triggers = [e.trigger for e in case.events]
+    assert triggers[-3:] == [
+        "tourist_consents_to_mediation",
+        "merchant_consents_to_mediation",
+        "entrust_to_association",
+    ]
+    keys = set(
+        db.session.scalars(select(Notification.event_key).where(Notification.case_id == case.id))
+    )
+    assert "entrust_to_association" in keys
+
+
+def test_a_higher_regulator_takes_a_case_over(seeded):
+    from complaints.agencies.models import Agency
+    from complaints.console.services import take_over_case
+
+    province = Agency(
+        slug="amr-460000",
+        name_zh="海南省市场监督管理局",
+        name_en="Hainan Provincial Market Supervision Administration",
+        division_code="460000",
+        notify_email="duty-460000@amr.hainan.example",
+    )
+    haikou = db.session.scalar(select(Agency).where(Agency.slug == "amr-460100"))
+    db.session.add(province)
+    case = file_case(outlet_named("Taxi Qiong B·T1234"), now=FILED_AT)
+    route(case, FILED_AT)
+    db.session.commit()
+    supervisor = Actor(Role.SUPERVISOR, "9")
+    with pytest.raises(TransitionRefused):  # Haikou is not above Sanya
+        take_over_case(case, supervisor, haikou, "ours now", FILED_AT)
+    db.session.rollback()
+    take_over_case(case, supervisor, province, "a province-wide pattern", FILED_AT)
+    db.session.commit()
+    assert case.agency.slug == "amr-460000"
+    assert case.events[-1].trigger == "take_over"
+
+
+def test_the_complainant_address_is_kept(client, seeded):
+    from complaints.cases.models import Case
+    from tests.app.helpers import complaint_form_data, token_for
+
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, tourist_address="12 Harbour Road, Hong Kong")
+    assert client.post(f"/s/{token}/complain", data=data).status_code == 303
+    assert db.session.scalar(select(Case.tourist_address)) == "12 Harbour Road, Hong Kong"

@@ -12,7 +12,6 @@ from complaints.extensions import db
 from complaints.timers.services import open_deadline_for
 from tests.app.helpers import complaint_form_data, file_case, outlet_named, token_for
 from tests.app_fixtures import error_for
-from workflows.policy import PolicySet
 from workflows.states import CaseState
 
 TOUR_DESK = "Coconut Dream tour desk"
@@ -33,13 +32,13 @@ def frozen_now(monkeypatch):
 
 
 @pytest.fixture
-def policies(app):
-    def use(config):
-        app.extensions["anxin_policy_set"] = PolicySet.from_mapping(config)
-        app.extensions["anxin_policy_cache"] = {}
+def policies(app, monkeypatch):
+    """The environment's WORKFLOW_POLICY (admin policy versions layer over it)."""
 
-    yield use
-    app.extensions.pop("anxin_policy_set", None)
+    def use(config):
+        monkeypatch.setitem(app.config, "WORKFLOW_POLICY", config)
+
+    return use
 
 
 # --- 5. the time bar ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tests.app.test_compensation_support import (
     AH_HAI,
     FUND_MANAGER,
     MERCHANT,
+    TEST_PAYEE,
     TOURIST,
     assert_books_balance,
     eligible_case,
@@ -29,7 +30,9 @@ LARGE = 79_200  # above the ¥500 small-claims threshold: reviewed, paid, recove
 
 
 def paid_large_claim(outlet_name=AH_HAI) -> Claim:
-    claim = request_claim(eligible_case(outlet_name), LARGE, TOURIST, now=utcnow())
+    claim = request_claim(
+        eligible_case(outlet_name), LARGE, TOURIST, now=utcnow(), payee=TEST_PAYEE
+    )
     db.session.commit()
     services.approve(claim, FUND_MANAGER, reason="receipt and menu photo agree", now=utcnow())
     db.session.commit()
@@ -140,9 +143,9 @@ def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
     db.session.rollback()
     recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=a_year_on)
     db.session.commit()
-    granted = grant_repair(
-        application.id, actor="handler", reason="repaid, corrected", now=a_year_on
-    )
+    # A serious-tier entry needs two people (maker-checker): the first grant is recorded only.
+    assert grant_repair(application.id, actor="handler", reason="repaid", now=a_year_on) is None
+    granted = grant_repair(application.id, actor="supervisor", reason="repaid", now=a_year_on)
     db.session.commit()
     assert granted.neutralises_id == overdue.id
 
@@ -162,7 +165,7 @@ def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(
     fire(case, "merchant_dispute", MERCHANT, now=utcnow(), reason="the price was on the board")
     fire(case, "accept", handler, now=utcnow())
     db.session.commit()
-    claim = request_claim(case, 30_000, TOURIST, now=utcnow())
+    claim = request_claim(case, 30_000, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.commit()
     relay_pending()
     claim = reload(claim)
@@ -182,4 +185,141 @@ def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(
     assert ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, **receivable) == 30_000
     assert ledger.balance_of(AccountKind.FUND_EXPENSE, fund_id=fund.id) == 0
     assert CreditEventKind.COMPENSATION_PAID in _credit_kinds(claim)
+    assert_books_balance()
+
+
+# --- 13. the fund's own limits, and referral of merchants that do not repay ---------------
+
+
+def _claim_keys(claim) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Notification.event_key).where(Notification.case_id == claim.case_id)
+        )
+    )
+
+
+def test_a_late_decision_is_reminded_then_escalated_once(seeded):
+    from complaints.compensation.clocks import chase_claims
+
+    requested_at = utcnow()
+    claim = request_claim(eligible_case(), LARGE, TOURIST, now=requested_at, payee=TEST_PAYEE)
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.step_due_at == requested_at + timedelta(hours=24)
+    assert chase_claims(requested_at + timedelta(hours=11))["claim_reminders"] == 0
+    assert chase_claims(requested_at + timedelta(hours=13))["claim_reminders"] == 1
+    assert any(key.startswith("claim_reminder") for key in _claim_keys(claim))
+    assert chase_claims(requested_at + timedelta(hours=25))["claims_late"] == 1
+    assert chase_claims(requested_at + timedelta(hours=26))["claims_late"] == 0
+    claim = reload(claim)
+    assert claim.state is C.REQUESTED
+    assert claim.events[-1].trigger == "escalate"
+    assert any(key.startswith("claim_late") for key in _claim_keys(claim))
+
+
+def test_a_small_claim_not_paid_within_30_minutes_is_escalated(app, seeded, monkeypatch):
+    from complaints.compensation.clocks import chase_claims
+
+    monkeypatch.setitem(app.config, "PAYOUT_BACKEND", "manual")  # waits for a bank reference
+    requested_at = utcnow()
+    claim = request_claim(eligible_case(), 30_000, TOURIST, now=requested_at, payee=TEST_PAYEE)
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
+    assert claim.state is C.APPROVED
+    assert claim.step_due_at == requested_at + timedelta(minutes=30)
+    assert chase_claims(requested_at + timedelta(minutes=31))["claims_late"] == 1
+    assert f"claim_late:{claim.id}:payout" in _claim_keys(claim)
+
+
+def test_a_merchant_that_does_not_repay_is_referred_to_its_regulator(seeded):
+    claim = paid_large_claim()
+    recovery.mark_overdue_recoveries(claim.recovery.due_at + timedelta(minutes=1))
+    claim = reload(claim)
+    referral = claim.case.events[-1]
+    assert referral.trigger == "referred_to_regulator"
+    assert str(claim.amount_fen) in referral.reason
+    assert f"referred_to_regulator:{claim.id}" in _claim_keys(claim)
+
+
+# --- 15. deposit top-ups, partial deductions ----------------------------------------------
+
+
+def _deposit(enterprise_id) -> int:
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+
+    return ledger.balance_of(AccountKind.MERCHANT_DEPOSIT, enterprise_id=enterprise_id)
+
+
+def test_a_deduction_asks_for_a_top_up_tracks_it_and_escalates_a_miss(seeded):
+    from tests.app.test_compensation_support import COCONUT_DREAM
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    db.session.commit()
+    claim = reload(claim)
+    order = claim.recovery
+    assert (order.state, order.deducted_fen) == (RecoveryState.DEDUCTED, LARGE)
+    assert any(key.startswith("deposit_top_up_due") for key in _claim_keys(claim))
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at) == 0
+    missed = recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(minutes=1))
+    assert missed == 1
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+    assert f"deposit_top_up_missed:{order.id}" in _claim_keys(claim)
+
+
+def test_a_top_up_in_time_is_recorded_and_not_escalated(seeded):
+    from tests.app.test_compensation_support import COCONUT_DREAM
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    db.session.commit()
+    recovery.lodge_deposit(
+        claim.enterprise_id, LARGE, key="top-up:t1", actor=MERCHANT, now=utcnow()
+    )
+    db.session.commit()
+    order = reload(claim).recovery
+    assert order.deposit_topped_up_at is not None
+    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+
+
+def test_a_deposit_smaller_than_the_debt_is_taken_and_the_rest_stays_owed(seeded):
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+    from tests.app.test_compensation_support import COCONUT_DREAM, sanya_fund
+
+    claim = paid_large_claim(COCONUT_DREAM)
+    agency = claim.enterprise_id
+    # Shrink the deposit to ¥300 (a refund of most of it to the agency, for the test).
+    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=agency)
+    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=agency)
+    refund = _deposit(agency) - 30_000
+    ledger.post(
+        ledger.TransactionKind.DEPOSIT_LODGEMENT,
+        "test:shrink",
+        [ledger.Leg(deposit, -refund), ledger.Leg(lodged, refund)],
+        actor_role=FUND_MANAGER.role,
+        actor_id=FUND_MANAGER.id,
+        now=utcnow(),
+    )
+    db.session.commit()
+    recovery.deduct_deposit(reload(claim), FUND_MANAGER, now=utcnow(), reason="deposit too small")
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN  # still owed: the rest
+    assert claim.events[-1].trigger == "deduct_deposit_partly"
+    assert claim.recovery.deducted_fen == 30_000
+    assert claim.recovery.outstanding_fen == LARGE - 30_000
+    assert _deposit(agency) == 0
+    fund = sanya_fund()
+    owed = ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, fund_id=fund.id, enterprise_id=agency)
+    assert owed == LARGE - 30_000
+    assert_books_balance()
+    recovery.confirm_repayment(claim, FUND_MANAGER, now=utcnow(), reference="BOC-REST")
+    db.session.commit()
+    owed = ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, fund_id=fund.id, enterprise_id=agency)
+    assert owed == 0
+    assert reload(claim).state is C.RECOVERED
     assert_books_balance()

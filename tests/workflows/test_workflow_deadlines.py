@@ -36,6 +36,8 @@ def test_each_kind_uses_its_policy_limit():
         K.APPEAL_WINDOW: end_of(2026, 2, 27),
         K.RECOVERY_DUE: end_of(2026, 3, 4),
         K.DEPOSIT_TOP_UP: end_of(2026, 2, 26),
+        K.COMPENSATION_DECISION: local(2026, 2, 13, 15, 0),  # 24 hours
+        K.COMPENSATION_PAYOUT: local(2026, 2, 12, 15, 30),  # Sanya's 30 minutes
     }
 
 

@@ -35,6 +35,20 @@ REG = {R.HANDLER, R.SUPERVISOR}
 CASE_SPEC = {
     ("route_to_merchant", S.SUBMITTED): (S.MERCHANT_RESPONSE, {R.SYSTEM}),
     ("route_to_regulator", S.SUBMITTED): (S.REGULATOR_REVIEW, {R.SYSTEM}),
+    # Issue 12 item 17: a higher regulator takes over; consents; a consumer association.
+    **{
+        ("take_over", s): (None, {R.SUPERVISOR})
+        for s in (S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION)
+    },
+    **{
+        ("tourist_consents_to_mediation", s): (None, {R.TOURIST, R.HANDLER})
+        for s in (S.REGULATOR_REVIEW, S.MEDIATION)
+    },
+    **{
+        ("merchant_consents_to_mediation", s): (None, {R.MERCHANT, R.HANDLER})
+        for s in (S.REGULATOR_REVIEW, S.MEDIATION)
+    },
+    ("entrust_to_association", S.MEDIATION): (None, REG),
     # Order 121: never verified, not accepted (issue 12 item 9).
     ("identity_not_verified", S.SUBMITTED): (S.DECLINED, {R.SYSTEM}),
     ("merchant_refund", S.MERCHANT_RESPONSE): (S.RESOLVED, {R.MERCHANT}),
@@ -77,6 +91,12 @@ COMPENSATION_SPEC = {
     },
     **{("deduct_deposit", s): (C.DEDUCTED, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)},
     ("mark_overdue", C.RECOVERY_OPEN): (C.OVERDUE, {R.SYSTEM}),
+    # A deposit smaller than the debt is taken whole, the rest stays owed (issue 12 item 15).
+    **{
+        ("deduct_deposit_partly", s): (None, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)
+    },
+    # The fund's own limits missed (issue 12 item 13): recorded, the claim stays.
+    **{("escalate", s): (None, {R.SYSTEM}) for s in (C.REQUESTED, C.APPROVED)},
     **{
         ("reject_repayment_reference", s): (None, {R.FUND_MANAGER})
         for s in (C.RECOVERY_OPEN, C.OVERDUE)
@@ -263,6 +283,9 @@ def test_what_the_ui_offers():
     assert offered(S.MEDIATION, R.HANDLER) == [
         "assign",
         "transfer",
+        "tourist_consents_to_mediation",
+        "merchant_consents_to_mediation",
+        "entrust_to_association",
         "pause_for_appraisal",
         "record_agreement",
         "terminate",
@@ -272,6 +295,8 @@ def test_what_the_ui_offers():
     assert offered(S.MEDIATION, R.SUPERVISOR, CaseFacts(appraisal_paused=True)) == [
         "assign",
         "transfer",
+        "take_over",
+        "entrust_to_association",
         "terminate",
         "merge_into",
         "absorb_duplicate",

@@ -72,7 +72,8 @@ WALKS = [
     ),
     pytest.param(
         COMPENSATION_TRANSITIONS, CompensationState.REQUESTED, CompensationFacts(),
-        ("small_claim", "payee_known", "merchant_has_deposit", "parties_settled", "deadline_passed"),
+        ("small_claim", "payee_known", "merchant_has_deposit", "merchant_has_some_deposit",
+         "parties_settled", "deadline_passed"),
         id="compensation",
     ),
 ]  # fmt: skip
@@ -227,7 +228,7 @@ def test_every_deadline_and_reminder_lies_after_the_start(policy, calendar, kind
     result = deadline_for(kind, start, policy, calendar)
     assert result is not None
     assert result.due > start
-    if policy.limit_for(kind).unit is not LimitUnit.HOURS:
+    if policy.limit_for(kind).unit not in (LimitUnit.HOURS, LimitUnit.MINUTES):
         assert result.due.timetz() == END_OF_DAY.replace(tzinfo=SHANGHAI)
         assert calendar.is_working_day(result.due.date())
     reminders = reminder_times(kind, start, policy, calendar, due=result)
