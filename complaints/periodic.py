@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
+    from complaints.cases.numbering import drop_finished_day_sequences
     from complaints.compensation.recovery import mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
@@ -28,6 +29,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
+    counts["case_number_sequences_dropped"] = drop_finished_day_sequences(now)
     counts["outbox_lost_jobs"] = recover_lost_jobs()
     counts["outbox_relayed"] = relay_pending()
     return counts

@@ -143,3 +143,21 @@ def test_case_numbers_come_from_a_sequence_without_a_shared_row_lock(seeded, app
         == 41
     )
     assert db.session.scalar(select(Case.number).order_by(Case.id.desc()).limit(1)) in numbers
+
+
+@pytest.mark.postgres
+def test_the_tick_drops_day_sequences_once_the_day_is_long_past(seeded):
+    if db.engine.dialect.name != "postgresql":
+        test_services.missing("case number sequences need PostgreSQL (DATABASE_URL)")
+    from datetime import UTC, datetime, timedelta
+
+    from complaints.cases.numbering import drop_finished_day_sequences
+    from tests.app.helpers import file_case
+
+    day = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    file_case(outlet_named("Ah Hai"), now=day, phone="+8613800000001")
+    exists = text("SELECT to_regclass('case_no_460200_20261201') IS NOT NULL")
+    assert db.session.scalar(exists)
+    assert drop_finished_day_sequences(day + timedelta(days=1)) == 0
+    assert drop_finished_day_sequences(day + timedelta(days=3)) == 1
+    assert not db.session.scalar(exists)
