@@ -12,6 +12,7 @@ failure) takes the one-by-one path of complaints.notices.jobs.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from rq import get_current_job
@@ -22,6 +23,7 @@ from complaints.extensions import db
 from complaints.notices.jobs import _deliver, _record_failure, channel_for, status_callback_url
 from complaints.notices.models import DeliveryStatus, Notification, SmsOptOut
 from complaints.notices.services import REDACTED
+from complaints.outbox.services import HEARTBEAT_SECONDS, started_timeout
 from notifications.base import DeliveryError, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -80,9 +82,11 @@ def deliver_notifications(notification_ids: list[int]) -> dict[int, Exception]:
     claimed = _record_attempts([item.id for item in ready], now)
     failures: dict[int, Exception] = {}
     sent: list[dict] = []
+    beat = _Heartbeat(job)
     for item in ready:
         if item.id not in claimed:
             continue  # another worker took it
+        beat()
         try:
             receipt = channel_for(item.message.channel).send(item.message)
         except DeliveryError as exc:
@@ -100,6 +104,21 @@ def deliver_notifications(notification_ids: list[int]) -> dict[int, Exception]:
             db.session.rollback()
             failures[notification_id] = exc
     return failures
+
+
+class _Heartbeat:
+    """A slow provider must not make the batch look abandoned (outbox.recover_lost_jobs):
+    the job reports it is alive every few seconds while it sends."""
+
+    def __init__(self, job) -> None:
+        self.job = job
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        if self.job is None or time.monotonic() - self.last < HEARTBEAT_SECONDS:
+            return
+        self.job.heartbeat(utcnow(), ttl=int(started_timeout().total_seconds()) * 4)
+        self.last = time.monotonic()
 
 
 def _record_attempts(ids: list[int], now) -> set[int]:
