@@ -10,8 +10,11 @@ filing the receipt goes out before the phone code.
 
 from complaints import events
 from complaints.cases.workflow_hooks import route_when_verified
+from complaints.compensation.recovery import hold_merchant_liable
 from complaints.credit import services as credit
+from complaints.credit_exchange.services import record_grade_change, record_serious_list_change
 from complaints.duplicates.services import flag_possible_duplicates
+from complaints.hooks_out import subscribers as webhooks
 from complaints.notices.services import announce, notify_case_received
 from complaints.verification.services import send_code_on_filing
 
@@ -45,6 +48,9 @@ def tell_tourist_paid(event: events.CompensationPaid) -> None:
 
 
 def credit_compensation_paid(event: events.CompensationPaid) -> None:
+    # A small claim paid without freezing the merchant is no mark against it (yet).
+    if not event.merchant_frozen:
+        return
     claim = event.claim
     credit.on_compensation_paid(claim.enterprise_id, claim.case_id, event.now)
 
@@ -59,8 +65,40 @@ def credit_recovery_closed(event: events.RecoveryClosed) -> None:
     credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, event.now, on_time=event.on_time)
 
 
+def credit_held_liable(event: events.MerchantHeldLiable) -> None:
+    credit.on_compensation_paid(event.claim.enterprise_id, event.claim.case_id, event.now)
+
+
+def tell_merchant_repayment_rejected(event: events.RepaymentRejected) -> None:
+    announce(
+        event.claim.case,
+        f"repayment_rejected:{event.now.isoformat()}",
+        reason=event.reason,
+        due_at=event.due_at,
+    )
+
+
+def tell_deadline_moved(event: events.DeadlineMoved) -> None:
+    announce(event.case, f"{event.notice}:{event.now.isoformat()}", due_at=event.due_at)
+
+
+def tell_message_readers(event: events.MessagePosted) -> None:
+    for audience in event.notify:
+        announce(event.case, f"message_for_{audience.value}:{event.message.id}")
+
+
 def credit_recovery_overdue(event: events.RecoveryOverdue) -> None:
     credit.on_recovery_overdue(event.claim.enterprise_id, event.claim.case_id, event.now)
+
+
+# A case outcome that finds the merchant liable (a mediation agreement: the complaint was
+# substantiated) turns a small claim paid without freezing into the merchant's debt.
+LIABILITY_TRIGGERS = frozenset({"record_agreement"})
+
+
+def charge_small_claim_when_liable(event: events.CaseTransitioned) -> None:
+    if event.trigger in LIABILITY_TRIGGERS:
+        hold_merchant_liable(event.case, now=event.now)
 
 
 SUBSCRIPTIONS = (
@@ -69,6 +107,7 @@ SUBSCRIPTIONS = (
     (events.CaseFiled, flag_duplicates),
     (events.CaseTransitioned, queue_notices),
     (events.CaseTransitioned, record_credit),
+    (events.CaseTransitioned, charge_small_claim_when_liable),
     (events.PhoneVerified, route_when_verified),
     (events.ReminderDue, remind),
     (events.CompensationPaid, tell_tourist_paid),
@@ -76,6 +115,19 @@ SUBSCRIPTIONS = (
     (events.RecoveryOpened, tell_merchant_recovery_due),
     (events.RecoveryClosed, credit_recovery_closed),
     (events.RecoveryOverdue, credit_recovery_overdue),
+    (events.MerchantHeldLiable, credit_held_liable),
+    (events.RepaymentRejected, tell_merchant_repayment_rejected),
+    (events.DeadlineMoved, tell_deadline_moved),
+    (events.MessagePosted, tell_message_readers),
+    (events.GradeChanged, record_grade_change),
+    (events.SeriousListChanged, record_serious_list_change),
+    # Webhook fan-out: one event row and one outbox message each; sending happens in jobs.
+    (events.CaseFiled, webhooks.on_case_filed),
+    (events.CaseTransitioned, webhooks.on_case_transitioned),
+    (events.MessagePosted, webhooks.on_message_posted),
+    (events.ClaimTransitioned, webhooks.on_claim_transitioned),
+    (events.GradeChanged, webhooks.on_grade_changed),
+    (events.SeriousListChanged, webhooks.on_serious_list_changed),
 )
 
 

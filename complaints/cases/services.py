@@ -10,13 +10,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from complaints import lookups
 from complaints.cases.audit import append_event
-from complaints.cases.models import Case, CaseSource, Evidence, Remedy
+from complaints.cases.models import Case, CaseSource, Evidence, Remedy, TrackingKey
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
 from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
+from complaints.timers.services import start_deadline
+from workflows.machine import FILING_STARTS_DEADLINE
 from workflows.states import CaseState, Role
 
 
@@ -36,6 +38,10 @@ class ComplaintInput:
     contact_consent: bool
     source: CaseSource
     submission_key: str
+    harm_known_on: date | None = None
+    contract_ended_on: date | None = None
+    merchant_first: bool = True
+    tourist_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,13 @@ def tracking_key_for(submission_key: str, secret_key: str) -> str:
 
 
 def case_for_tracking_key(tracking_key: str) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.tracking_key_hash == hash_key(tracking_key)))
+    """The first link (derived at filing) or any later one from "find my complaint"."""
+    key_hash = hash_key(tracking_key)
+    case = db.session.scalar(select(Case).where(Case.tracking_key_hash == key_hash))
+    if case is None:
+        later = select(TrackingKey.case_id).where(TrackingKey.key_hash == key_hash)
+        case = db.session.scalar(select(Case).where(Case.id.in_(later)))
+    return case
 
 
 def case_for_submission(submission_key: str) -> Case | None:
@@ -100,6 +112,10 @@ def file_complaint(
         category=data.category,
         description=data.description,
         occurred_on=data.occurred_on,
+        harm_known_on=data.harm_known_on,
+        contract_ended_on=data.contract_ended_on,
+        merchant_first=data.merchant_first,
+        tourist_address=data.tourist_address,
         amount_paid_fen=data.amount_paid_fen,
         amount_claimed_fen=data.amount_claimed_fen,
         remedy=data.remedy,
@@ -136,6 +152,8 @@ def file_complaint(
         now=now,
         first=True,
     )
+    # Order 121: the time to verify the complainant's identity starts now.
+    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now)
     publish(
         CaseFiled(case=case, tracking_url=public_base_url + tracking_path(tracking_key), now=now)
     )

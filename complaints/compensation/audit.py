@@ -72,7 +72,8 @@ def reconcile_claims() -> Iterator[Problem]:
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(
                 LedgerTransaction.kind == TransactionKind.PAYOUT,
-                LedgerAccount.kind == AccountKind.MERCHANT_RECEIVABLE,
+                # The payout charged the merchant (frozen) or, for a small claim, the fund.
+                LedgerAccount.kind.in_([AccountKind.MERCHANT_RECEIVABLE, AccountKind.FUND_EXPENSE]),
             )
             .group_by(LedgerTransaction.claim_id)
         ).all()
@@ -96,7 +97,7 @@ def _receivables_match_claims() -> Iterator[Problem]:
         (fund_id, enterprise_id): total
         for fund_id, enterprise_id, total in db.session.execute(
             select(Claim.fund_id, Claim.enterprise_id, func.sum(Claim.amount_fen))
-            .where(Claim.state.in_(OUTSTANDING_STATES))
+            .where(Claim.state.in_(OUTSTANDING_STATES), Claim.merchant_frozen.is_(True))
             .group_by(Claim.fund_id, Claim.enterprise_id)
         )
     }

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +74,9 @@ class AccountKind(StrEnum):
     TOURIST_PAYABLE = "tourist_payable"  # fund cash set aside for tourists, payout in flight
     MERCHANT_RECEIVABLE = "merchant_receivable"  # paid for a merchant, frozen against it
     MERCHANT_DEPOSIT = "merchant_deposit"  # a travel agency's quality guarantee deposit
+    # Small claims the fund paid without freezing anyone (Sanya's 2024 track): the fund's own
+    # cost until a case finds the merchant liable and it becomes a receivable after all.
+    FUND_EXPENSE = "fund_expense"
     # Sources: never above zero; their balance (negated) is how much came in that way.
     FUND_CONTRIBUTIONS = "fund_contributions"  # budget money paid into the fund
     DEPOSIT_LODGED = "deposit_lodged"  # what the agency lodged, owed back to it one day
@@ -84,6 +88,7 @@ ASSET_KINDS = frozenset(
         AccountKind.TOURIST_PAYABLE,
         AccountKind.MERCHANT_RECEIVABLE,
         AccountKind.MERCHANT_DEPOSIT,
+        AccountKind.FUND_EXPENSE,
     }
 )
 _ASSET_VALUES = ", ".join(f"'{kind.value}'" for kind in sorted(ASSET_KINDS))
@@ -120,6 +125,7 @@ class TransactionKind(StrEnum):
     DEPOSIT_DEDUCTION = "deposit_deduction"
     RETURN_TO_FUND = "return_to_fund"
     DEPOSIT_LODGEMENT = "deposit_lodgement"
+    LIABILITY_FOUND = "liability_found"  # a small claim's cost moves onto the liable merchant
 
 
 class LedgerTransaction(db.Model):
@@ -200,9 +206,17 @@ class Claim(db.Model):
     payout_provider: Mapped[str | None] = mapped_column(String(32))
     payout_reference: Mapped[str | None] = mapped_column(String(96))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False for a small claim paid without freezing the merchant (no receivable, no recovery)
+    # until a case finds the merchant liable.
+    merchant_frozen: Mapped[bool] = mapped_column(default=True, server_default=true())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Where the money goes (complaints.compensation.payee): shown in full only on the fund's
+    # payout screen, masked everywhere else. Required before a claim can be approved.
+    payee_method: Mapped[str | None] = mapped_column(String(16))
+    payee_account: Mapped[str | None] = mapped_column(String(64))
+    payee_name: Mapped[str | None] = mapped_column(String(128))
 
     case = relationship("Case")
     fund: Mapped[Fund] = relationship()

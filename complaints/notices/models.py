@@ -38,6 +38,8 @@ class Notification(db.Model):
         Index("ix_notifications_status", "status", "id"),
         # The inline-mode retry sweep reads only the few rows waiting for another attempt.
         Index("ix_notifications_retry_due", "status", "next_attempt_at"),
+        # The per-number SMS budget (SMS pumping) counts a number's last hour.
+        Index("ix_notifications_recipient_created", "recipient", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -72,6 +72,7 @@ def _render_case(case: Case, *, failed=None, refusal=None, status=200, **forms_s
         "portal/case.html",
         case=case,
         phone=presenters.tourist_phone_for_merchant(case),
+        tourist_name=presenters.tourist_name_for_merchant(case),
         deadline=deadline_view(open_deadline_for(case.id), now),
         time_left=presenters.time_left(_left(case, now)),
         timeline=presenters.merchant_timeline(case),
@@ -238,6 +239,7 @@ def post_message(number: str):
             case, Role.MERCHANT, form.body.data, now=utcnow(), author=account, audiences=audiences
         )
         db.session.commit()
+        after_commit()  # the other parties hear of it now
     except messages.MessageRefused as refused:
         db.session.rollback()
         form.body.errors = [refused.message]
@@ -249,7 +251,12 @@ def post_message(number: str):
 
 
 # The other routes live beside these; importing them here attaches them to the blueprints.
-from complaints.portal import account_views, credit_views, tourist_views  # noqa: E402, F401
+from complaints.portal import (  # noqa: E402, F401
+    account_views,
+    credit_views,
+    outlet_views,
+    tourist_views,
+)
 
 bp.register_blueprint(merchant_bp)
 bp.register_blueprint(public_bp)
