@@ -39,10 +39,22 @@ _MISSING = object()
 def _cached_classes() -> tuple[type, ...]:
     from complaints.agencies.models import Agency, RoutingRule
     from complaints.geo.models import Division
+    from complaints.hooks_out.models import WebhookEndpoint
     from complaints.merchants.models import Enterprise, Outlet
+    from complaints.policies.models import PolicyVersion
     from complaints.timers.models import CalendarOverride, CalendarYear
 
-    return (Outlet, Enterprise, Division, Agency, RoutingRule, CalendarOverride, CalendarYear)
+    return (
+        Outlet,
+        Enterprise,
+        Division,
+        Agency,
+        RoutingRule,
+        CalendarOverride,
+        CalendarYear,
+        PolicyVersion,
+        WebhookEndpoint,
+    )
 
 
 class LookupCache:

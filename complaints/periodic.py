@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.alerts.services import evaluate as evaluate_alerts
     from complaints.analytics.rollups import refresh_recent
+    from complaints.cases.numbering import drop_finished_day_sequences
     from complaints.compensation.clocks import chase_claims
     from complaints.compensation.recovery import escalate_missed_top_ups, mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
@@ -42,6 +43,9 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
     counts["personal_data_purged"] = _purge(now)
+    counts["case_number_sequences_dropped"] = _step(
+        "case number sequences", lambda: drop_finished_day_sequences(now)
+    )
     counts["outbox_lost_jobs"] = recover_lost_jobs()
     counts["webhooks_due"] = _webhooks_due(now)
     counts["credit_exports"] = _daily_credit_export(now)

@@ -80,6 +80,12 @@ def app_ctx(app):
         _empty_all_tables(app)
 
 
+DAY_SEQUENCES = (
+    "SELECT sequence_name FROM information_schema.sequences "
+    "WHERE sequence_name LIKE 'case\\_no\\_%'"
+)
+
+
 def _empty_all_tables(app):
     from complaints import lookups
     from complaints.extensions import db
@@ -92,6 +98,9 @@ def _empty_all_tables(app):
         if conn.dialect.name == "postgresql":
             names = ", ".join(table.name for table in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # Case numbers' per-day sequences belong to no table: numbering starts again too.
+            for (sequence,) in conn.execute(text(DAY_SEQUENCES)):
+                conn.execute(text(f'DROP SEQUENCE IF EXISTS "{sequence}"'))
         else:
             for table in tables:
                 conn.execute(table.delete())

@@ -1,8 +1,8 @@
 """Human-readable case numbers: HN-<city>-<local date>-<daily sequence>."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, func, literal
+from sqlalchemy import String, cast, func, literal, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -43,3 +43,22 @@ def _draw_sqlite(prefix: str) -> int:
         .returning(table.c.last_value)
     )
     return db.session.execute(statement).scalar_one()
+
+
+def drop_finished_day_sequences(now: datetime, keep_days: int = 2) -> int:
+    """PostgreSQL keeps one small sequence per city and day; days long past are dropped (the
+    tick calls this). Returns how many were dropped."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return 0
+    oldest_kept = (now.astimezone(LOCAL_ZONE) - timedelta(days=keep_days)).strftime("%Y%m%d")
+    names = db.session.scalars(
+        text(
+            "SELECT sequence_name FROM information_schema.sequences "
+            "WHERE sequence_schema = current_schema() AND sequence_name LIKE 'case\\_no\\_%'"
+        )
+    ).all()
+    old = [name for name in names if name.rsplit("_", 1)[-1] < oldest_kept]
+    for name in old:
+        db.session.execute(text(f'DROP SEQUENCE IF EXISTS "{name}"'))
+    db.session.commit()
+    return len(old)

@@ -5,8 +5,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from complaints import lookups
 from complaints.cases.audit import append_event
@@ -127,21 +128,9 @@ def file_complaint(
         submission_key_hash=submission_key_hash,
         created_at=now,
     )
-    case = db.session.scalars(
-        insert_for(Case)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
-        .returning(Case),
-        execution_options={"populate_existing": True},
-    ).one_or_none()
+    case = _insert_case(values, submission_key_hash)
     if case is None:
         return FiledComplaint(case_for_submission(data.submission_key), tracking_key, False)
-    db.session.execute(
-        update(Evidence)
-        .where(Evidence.submission_key_hash == submission_key_hash, Evidence.case_id.is_(None))
-        .values(case_id=case.id)
-        .execution_options(synchronize_session=False)
-    )
     append_event(
         case,
         trigger="submit",
@@ -159,6 +148,41 @@ def file_complaint(
     )
     db.session.flush()
     return FiledComplaint(case, tracking_key, created=True)
+
+
+def _insert_case(values: dict, submission_key_hash: str) -> Case | None:
+    """The case, claiming its submission key (None when a retry finds it taken), and the
+    evidence staged for it. PostgreSQL: one statement, the UPDATE riding on the INSERT as a
+    data-modifying CTE; SQLite: two."""
+    insert_case = (
+        insert_for(Case)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
+    )
+    staged = Evidence.submission_key_hash == submission_key_hash, Evidence.case_id.is_(None)
+    if db.session.get_bind().dialect.name != "postgresql":
+        case = db.session.scalars(
+            insert_case.returning(Case), execution_options={"populate_existing": True}
+        ).one_or_none()
+        if case is not None:
+            db.session.execute(
+                update(Evidence)
+                .where(*staged)
+                .values(case_id=case.id)
+                .execution_options(synchronize_session=False)
+            )
+        return case
+    new_case = insert_case.returning(*Case.__table__.c).cte("new_case")
+    attach = (
+        update(Evidence.__table__)
+        .where(*staged, exists(select(new_case.c.id)))
+        .values(case_id=select(new_case.c.id).scalar_subquery())
+        .cte("attached_evidence")
+    )
+    return db.session.scalars(
+        select(aliased(Case, new_case)).add_cte(attach),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
 
 
 def insert_for(model):

@@ -10,7 +10,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
-from complaints.agencies.routing import route_agency
+from complaints import lookups
 from complaints.cases import services
 from complaints.cases.evidence import stage_uploads, staged_evidence
 from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
@@ -84,7 +84,7 @@ def _policy_for(enterprise, outlets):
             chosen = Category(category)
         except ValueError:
             return current_policy()
-        agency = route_agency(division_code, chosen)
+        agency = lookups.routed_agency(division_code, chosen)
         return policy_set().resolve(agency.slug if agency else None, chosen.value)
 
     return policy_for

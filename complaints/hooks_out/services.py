@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import false, insert, or_, select, update
 
+from complaints import lookups
 from complaints.extensions import db
 from complaints.hooks_out import signing
 from complaints.hooks_out.models import (
@@ -99,6 +100,15 @@ def _owners(agency_id, enterprise_id, public) -> list:
 
 
 def _anyone_listening(agency_id, enterprise_id, public) -> bool:
+    """Asked for every event (every filing): answered from the lookup cache, which a change
+    to any endpoint empties."""
+    return lookups.value(
+        ("webhooks_listening", agency_id, enterprise_id, public),
+        lambda: _look_for_listeners(agency_id, enterprise_id, public),
+    )
+
+
+def _look_for_listeners(agency_id, enterprise_id, public) -> bool:
     owners = _owners(agency_id, enterprise_id, public)
     if not owners:
         return False

@@ -244,3 +244,13 @@ def _redact(notification: Notification) -> None:
     if notification.secret_fragment:
         notification.body = notification.body.replace(notification.secret_fragment, REDACTED)
         notification.secret_fragment = None
+
+
+def _deliver_batch(notification_ids: list[int]) -> dict[int, Exception]:
+    from complaints.notices.batch_delivery import deliver_notifications
+
+    return deliver_notifications(notification_ids)
+
+
+# The outbox's batch job calls this form for a batch of these jobs (one id each).
+deliver_notification.batch = _deliver_batch

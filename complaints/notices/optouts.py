@@ -49,6 +49,7 @@ def is_opted_out(phone: str) -> bool:
 def record_opt_out(phone: str, source: str) -> bool:
     """True when this is news (the number was not opted out before). Flushes only."""
     _answers().pop(phone, None)
+    db.session.info.get("sms_facts", {}).pop(phone, None)
     return (
         insert_unless_exists(SmsOptOut.__table__, {"phone": phone, "source": source[:32]})
         is not None
@@ -57,6 +58,7 @@ def record_opt_out(phone: str, source: str) -> bool:
 
 def remove_opt_out(phone: str) -> bool:
     _answers().pop(phone, None)
+    db.session.info.get("sms_facts", {}).pop(phone, None)
     return bool(db.session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone)).rowcount)
 
 
@@ -65,3 +67,4 @@ def remove_opt_out(phone: str) -> bool:
 def _forget_answers(session: Session) -> None:
     # Another transaction (an inbound STOP) may change them.
     session.info.pop("opted_out", None)
+    session.info.pop("sms_facts", None)

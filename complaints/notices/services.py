@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from complaints.cases.models import Case, CaseEvent
 from complaints.cases.reasons import reason_for_reader
@@ -26,8 +26,8 @@ from complaints.notices.events import (
     base_event,
     sends_for,
 )
-from complaints.notices.models import Audience, DeliveryStatus, Notification
-from complaints.notices.optouts import OPTED_OUT, insert_row_unless_exists, is_opted_out
+from complaints.notices.models import Audience, DeliveryStatus, Notification, SmsOptOut
+from complaints.notices.optouts import OPTED_OUT, insert_row_unless_exists
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
 from complaints.presentation import legal_basis_label
@@ -128,13 +128,14 @@ def queue_notification(
     An SMS to a number that opted out is recorded as failed (so the log says why the party
     was not told, and a resend is possible after START) but never handed to the outbox.
     """
-    opted_out = channel == SMS and is_opted_out(recipient)
+    facts = _sms_facts(recipient) if channel == SMS else None
+    opted_out = facts is not None and facts.opted_out
     over_budget = (
-        not opted_out
-        and channel == SMS
+        facts is not None
+        and not opted_out
         and audience is Audience.TOURIST
         and base_event(event_key) in VISITOR_TRIGGERED_EVENTS
-        and tourist_sms_budget_spent(recipient)
+        and facts.sent_last_hour >= current_app.config["SMS_PER_NUMBER_PER_HOUR"]
     )
     values = {
         "case_id": case.id,
@@ -173,9 +174,41 @@ def queue_notification(
         notification = insert_row_unless_exists(Notification, values)
     if notification is None:
         return None
+    if facts is not None and not over_budget:
+        facts.sent_last_hour += 1  # counts toward the budget like the rows already there
     if not (opted_out or over_budget):
         add_outbox_message(DELIVER_JOB, notification.id)
     return notification
+
+
+@dataclass
+class _SmsFacts:
+    opted_out: bool
+    sent_last_hour: int
+
+
+def _sms_facts(phone: str) -> _SmsFacts:
+    """Opt-out and the hour's count for a number in one query, kept for the transaction (a
+    filing texts the same number twice) and counted on as this transaction queues more."""
+    known = db.session.info.setdefault("sms_facts", {})
+    if phone not in known:
+        opted_out, sent = db.session.execute(
+            select(
+                exists().where(SmsOptOut.phone == phone),
+                _sent_last_hour(phone, utcnow()).scalar_subquery(),
+            )
+        ).one()
+        known[phone] = _SmsFacts(bool(opted_out), sent)
+    return known[phone]
+
+
+def _sent_last_hour(phone: str, now: datetime):
+    return select(func.count(Notification.id)).where(
+        Notification.channel == SMS,
+        Notification.recipient == phone,
+        Notification.created_at > now - timedelta(hours=1),
+        Notification.error_code.is_distinct_from(SMS_BUDGET_SPENT),
+    )
 
 
 SMS_BUDGET_SPENT = "sms_budget"
@@ -187,14 +220,7 @@ VISITOR_TRIGGERED_EVENTS = frozenset({"case_received", "phone_code"})
 def tourist_sms_budget_spent(phone: str, now: datetime | None = None) -> bool:
     """True when this number already got its SMS_PER_NUMBER_PER_HOUR texts (sent or queued)."""
     now = now or utcnow()
-    sent = db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.channel == SMS,
-            Notification.recipient == phone,
-            Notification.created_at > now - timedelta(hours=1),
-            Notification.error_code.is_distinct_from(SMS_BUDGET_SPENT),
-        )
-    )
+    sent = db.session.scalar(_sent_last_hour(phone, now))
     return sent >= current_app.config["SMS_PER_NUMBER_PER_HOUR"]
 
 

@@ -10,6 +10,7 @@ again; the delivery itself is idempotent per notification (complaints.notices.jo
 import logging
 import time
 from datetime import UTC, timedelta
+from itertools import groupby
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -258,10 +259,25 @@ def process_outbox_batch(message_ids: list[int]) -> None:
     last_beat = time.monotonic()
     done: list[int] = []
     failure: Exception | None = None
-    for message_id, job_name, payload in rows:
+    for job_name, group in groupby(sorted(rows, key=lambda row: row.job), key=lambda r: r.job):
+        group = list(group)
+        handler = import_string(job_name)
+        batch = getattr(handler, "batch", None)
         try:
-            import_string(job_name)(*payload["args"])
-            done.append(message_id)
+            if batch is not None:
+                # The job's batch form: one id per message, failures named by id.
+                by_arg = {row.payload["args"][0]: row.id for row in group}
+                failed = batch(list(by_arg))
+                done.extend(row.id for row in group if row.payload["args"][0] not in failed)
+                failure = failure or next(iter(failed.values()), None)
+            else:
+                for row in group:
+                    try:
+                        handler(*row.payload["args"])
+                        done.append(row.id)
+                    except Exception as exc:
+                        db.session.rollback()
+                        failure = failure or exc
         except Exception as exc:
             db.session.rollback()
             failure = failure or exc

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from complaints import lookups
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.policies.models import PolicyVersion
@@ -51,10 +52,27 @@ def version_at(kind: str, at: datetime) -> PolicyVersion | None:
     )
 
 
+def _versions(kind: str) -> tuple[tuple[datetime, int, dict], ...]:
+    """Every version of a kind, from the lookup cache (emptied when one is added)."""
+    return lookups.value(
+        ("policy_versions", kind),
+        lambda: tuple(
+            (version.effective_from, version.id, dict(version.values))
+            for version in db.session.scalars(
+                select(PolicyVersion).where(PolicyVersion.kind == kind)
+            )
+        ),
+    )
+
+
+def _values_at(kind: str, at: datetime) -> dict:
+    in_force = [version for version in _versions(kind) if version[0] <= at]
+    return max(in_force, key=lambda version: version[:2])[2] if in_force else {}
+
+
 def policy_at(kind: str, at: datetime | None = None):
     """The parsed policy in force at ``at`` (now by default)."""
-    version = version_at(kind, at or utcnow())
-    values = {**environment_values(kind), **(version.values if version else {})}
+    values = {**environment_values(kind), **_values_at(kind, at or utcnow())}
     # Keyed by the values themselves: ids repeat when a test database is emptied.
     key = (kind, json.dumps(values, sort_keys=True, default=str))
     cache = current_app.extensions.setdefault("anxin_policies", {})

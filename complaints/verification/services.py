@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 
 from complaints.cases.models import Case, CaseSource
 from complaints.cases.services import phone_verified
@@ -75,9 +75,9 @@ def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
     Complaints that arrive by machine wait for a request."""
     if case.source not in (CaseSource.QR, CaseSource.SEARCH):
         return None
-    if sent_too_often(case.tourist_phone, now):
+    # The window's count and the new row in one statement (a filing's round trips count).
+    if _issue(case, now, within_window=True) is None:
         return SendResult.RATE_LIMITED
-    _issue(case, now)
     return SendResult.SENT
 
 
@@ -106,14 +106,15 @@ def resend_available_at(case: Case) -> datetime | None:
 
 def sent_too_often(phone: str, now: datetime) -> bool:
     """The per-number limit on codes, whatever they are for."""
-    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
-    sent_recently = db.session.scalar(
-        select(func.count(PhoneVerification.id)).where(
-            PhoneVerification.phone == phone,
-            PhoneVerification.sent_at > now - window,
-        )
-    )
+    sent_recently = db.session.scalar(_codes_in_window(phone, now))
     return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
+
+
+def _codes_in_window(phone: str, now: datetime):
+    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+    return select(func.count(PhoneVerification.id)).where(
+        PhoneVerification.phone == phone, PhoneVerification.sent_at > now - window
+    )
 
 
 def _issue(
@@ -122,7 +123,10 @@ def _issue(
     *,
     purpose: str = CONFIRM,
     template: str = CODE_TEMPLATE,
-) -> PhoneVerification:
+    within_window: bool = False,
+) -> PhoneVerification | None:
+    """A new code; with `within_window`, only if the number's per-window limit has room
+    (None otherwise), checked by the INSERT itself."""
     provider = TWILIO_VERIFY if uses_twilio_verify() else OWN
     code = f"{secrets.randbelow(10**6):06d}"
     values = {
@@ -137,10 +141,22 @@ def _issue(
         values["code_hash"] = _code_hash(case.id, case.tourist_phone, now, code)
     # One INSERT returning the row, without flushing what else is pending: the outbox rows of
     # a filing go out together in its last flush.
+    statement = insert(PhoneVerification)
+    if within_window:
+        table = PhoneVerification.__table__
+        statement = statement.from_select(
+            list(values),
+            select(*(literal(v, table.c[k].type) for k, v in values.items())).where(
+                _codes_in_window(case.tourist_phone, now).scalar_subquery()
+                < current_app.config["VERIFY_SENDS_PER_NUMBER"]
+            ),
+        )
+    else:
+        statement = statement.values(**values)
     with db.session.no_autoflush:
-        verification = db.session.scalars(
-            insert(PhoneVerification).values(**values).returning(PhoneVerification)
-        ).one()
+        verification = db.session.scalars(statement.returning(PhoneVerification)).one_or_none()
+    if verification is None:
+        return None
     if verification.provider == TWILIO_VERIFY:
         add_outbox_message(START_VERIFY_JOB, verification.id)
         return verification

@@ -87,6 +87,7 @@ def test_nothing_lost_and_nothing_twice_through_redis_restart_and_a_killed_worke
             private_redis.start()  # back, empty: every job it had is gone
             _file(outlet, 50, 100)
             assert _wait_until(_sending_now, limit=60, step=0.01), "the worker never sent"
+            survived_redis = first.process.poll() is None  # 11.4: it waited, did not exit
             first.kill()  # SIGKILL in the middle of a batch
             second.start()
             _file(outlet, 50, 150)
@@ -121,7 +122,8 @@ def test_nothing_lost_and_nothing_twice_through_redis_restart_and_a_killed_worke
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))
         )
         assert _wait_until(lambda: db.session.scalar(pending) == 0, limit=30)
-        # The run did meet the faults it is about.
-        assert "reconnecting" in logs or "lost Redis" in logs or "Retrying" in logs, logs
-        assert "re-relaying" in logs, logs
+        # The run did meet the faults it is about: the first worker outlived the Redis outage
+        # and delivered after it; the jobs Redis forgot were noticed and handed over again.
+        assert survived_redis
+        assert "re-relaying" in logs, logs[-5000:]
         print(f"all 400 messages delivered {took:.1f}s after recovery")
