@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from complaints.cases.models import Remedy
 from complaints.categories import Category
@@ -25,6 +25,7 @@ from complaints.clock import local_today
 from complaints.languages import LANGUAGE_NAMES
 
 MAX_AMOUNT = Decimal("10000000.00")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 SUBMISSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 TIME_BAR_YEARS = 3  # SAMR Art. 15(4): more than 3 years after the harm is not accepted
 
@@ -120,6 +121,11 @@ class ComplaintForm(FlaskForm):
         _l("Language for messages"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
     )
+    email = StringField(
+        _l("E-mail (optional)"),
+        validators=[Optional(), Length(max=254)],
+        filters=[lambda value: (value or "").strip() or None],
+    )
     contact_consent = BooleanField(_l("The merchant may see my name and full number to contact me"))
 
     def validate_submission_key(self, field):
@@ -144,6 +150,12 @@ class ComplaintForm(FlaskForm):
             return
         if field.amount == 0 and self.remedy.data in (Remedy.PARTIAL_REFUND, Remedy.COMPENSATION):
             raise ValidationError(_l("Enter how much you ask for."))
+
+    def validate_email(self, field):
+        if field.data and not EMAIL.match(field.data):
+            raise ValidationError(
+                _l("Enter an e-mail address like name@example.com, or leave it empty.")
+            )
 
     def validate_phone(self, field):
         self.phone_e164 = to_e164(field.data)

@@ -65,6 +65,8 @@ class Case(db.Model):
     # Personal data: shown in full only to the tourist and the handling regulator.
     tourist_name: Mapped[str] = mapped_column(String(128))
     tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
+    # Optional: where texts go by e-mail when SMS cannot reach a foreign number.
+    tourist_email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8))
     contact_consent: Mapped[bool] = mapped_column(default=False)
     # Set when the tourist typed the SMS code (SAMR Order 121: a real-name complaint).
