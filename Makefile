@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,16 @@ migrate: install
 seed: migrate
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) seed
 
+# The tick (deadlines, reminders, escalations, the outbox) runs beside the server every 30 s and
+# stops with it; its output goes to instance/tick.log. instance/served_url tells `flask outlets
+# list` in another shell which port is served.
 run: seed
-	@echo "Anxin demo: http://127.0.0.1:$(PORT)  (scan URLs: $(FLASK) outlets list)"
-	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@mkdir -p instance && echo "$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" > instance/served_url
+	@echo "Anxin demo: http://127.0.0.1:$(PORT)  (scan URLs: $(FLASK) outlets list; tick log: instance/tick.log)"
+	@export PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
+	$(FLASK) workflows tick --loop --interval 30 >> instance/tick.log 2>&1 & tick=$$!; \
+	trap 'kill $$tick 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -54,11 +61,31 @@ worker: install
 	$(FLASK) worker
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
 bench-queue: install
 	$(BIN)/python bench/queue_keyset.py
+
+# The API and webhooks: case read, list pages at a million cases, fan-out beside filing.
+bench-api: install
+	$(BIN)/python bench/integration_api.py
+
+# Apache ECharts for the analytics page, from the npm registry into static/vendor. The minified
+# file is committed, so `make run`, `make test` and CI never need npm; run this to upgrade.
+ECHARTS_VERSION ?= 6.1.0
+vendor-echarts:
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor
+	cd .vendor-tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp .vendor-tmp/package/dist/echarts.min.js static/vendor/echarts.min.js
+	cp .vendor-tmp/package/LICENSE static/vendor/echarts.LICENSE
+	echo "echarts $(ECHARTS_VERSION) (npm), sha256 $$(sha256sum static/vendor/echarts.min.js | cut -d' ' -f1)" > static/vendor/echarts.VERSION
+	rm -rf .vendor-tmp
+
+# Analytics page and queue export at a million cases (appends to bench/RESULTS.md).
+bench-analytics: install
+	$(BIN)/python bench/analytics_scale.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

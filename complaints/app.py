@@ -5,9 +5,11 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
+from complaints.input_guard import register_input_guard
 from complaints.languages import LANGUAGE_NAMES, from_accept_language, html_lang
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,14 +23,19 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     register_config(app, overrides)
+    register_proxies(app)
+    register_input_guard(app)
     register_extensions(app)
+    register_assets(app)
     register_models()
     register_subscribers()
     register_blueprints(app)
     register_login(app)
     register_cli(app)
+    register_teardowns(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_security(app)
     return app
 
 
@@ -43,21 +50,52 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     )
 
 
+def register_security(app: Flask) -> None:
+    from complaints.redaction import install_log_redaction
+    from complaints.security_headers import register_security_headers
+
+    register_security_headers(app)
+    install_log_redaction()
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client is the address they forwarded:
+    rate limits and sign-in throttles key on the tourist, not on the load balancer."""
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
+
+
 def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
+    from complaints.alerts.policy import AlertPolicy
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
-    from workflows.policy import Policy
+    from complaints.policies.services import CREDIT, register_policy_class
 
-    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+    register_policy_class(CREDIT, CreditPolicy)
+    from complaints.privacy.services import RetentionPolicy
+    from workflows.policy import PolicySet
+
+    for name, policy_class in (
+        ("WORKFLOW_POLICY", PolicySet),
+        ("CREDIT_POLICY", CreditPolicy),
+        ("RETENTION_POLICY", RetentionPolicy),
+        ("ALERT_POLICY", AlertPolicy),
+    ):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from exc
 
 
 def register_extensions(app: Flask) -> None:
     extensions.db.init_app(app)
+    from complaints.replica import register_replica
+
+    register_replica(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )
@@ -69,13 +107,28 @@ def register_extensions(app: Flask) -> None:
     extensions.csrf.init_app(app)
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
+    # Kept scan pages are dropped when a commit changes what they show (see scan_cache).
+    from complaints.merchants import scan_cache
+
+    scan_cache.install()
+
+
+def register_assets(app: Flask) -> None:
+    """Fingerprinted static files (static_url) and compressed responses."""
+    from complaints.assets import register_assets as register
+
+    register(app)
 
 
 def _chosen_language() -> str | None:
     """?lang= on links; switch_lang on forms, so switching language never loses typed input."""
-    return request.args.get("lang") or (
-        request.form.get("switch_lang") if request.method == "POST" else None
-    )
+    chosen = request.args.get("lang")
+    if chosen or request.method != "POST":
+        return chosen
+    try:
+        return request.form.get("switch_lang")
+    except RequestEntityTooLarge:  # the 413 page is being rendered: the body stays unread
+        return None
 
 
 def _select_locale() -> str:
@@ -106,11 +159,15 @@ def register_subscribers() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from complaints.alerts.views import bp as alerts_bp
+    from complaints.analytics.views import bp as analytics_bp
     from complaints.cases.views import bp as cases_bp
     from complaints.compensation.views import bp as compensation_bp
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
+    from complaints.privacy.views import bp as privacy_bp
+    from complaints.supervision.views import bp as supervision_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -121,6 +178,25 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(supervision_bp)
+    register_integration(app)
+
+
+def register_integration(app: Flask) -> None:
+    """The machine-facing surface: /api/v1 (with its OpenAPI document) and Open311."""
+    from complaints.api.setup import init_api
+
+    init_api(app)
+    from complaints.open311.views import bp as open311_bp
+
+    app.register_blueprint(open311_bp)
+    from complaints.integration_pages.views import console_bp, merchant_bp
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(merchant_bp)
 
 
 def register_login(app: Flask) -> None:
@@ -139,9 +215,26 @@ def register_login(app: Flask) -> None:
     manager.session_protection = "strong"
     manager.user_loader(load_account)
     app.register_blueprint(accounts_bp)
+    from complaints.accounts.totp_views import bp as totp_bp
+
+    app.register_blueprint(totp_bp)
     from complaints.console import credit_views  # noqa: F401
 
     app.register_blueprint(console_bp)
+    from complaints.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
+    from complaints.admin.staff_views import public_bp as staff_invites_bp
+
+    app.register_blueprint(staff_invites_bp)
+
+
+def register_teardowns(app: Flask) -> None:
+    # Delivery channels (a Twilio client and its connection) live for one app context: a
+    # worker's batch reuses them, and they are closed when it ends.
+    from complaints.notices.jobs import close_channels
+
+    app.teardown_appcontext(close_channels)
 
 
 def register_cli(app: Flask) -> None:

@@ -10,11 +10,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 from workflows.states import CaseState, Role
 
@@ -32,6 +35,7 @@ class CaseSource(StrEnum):
     QR = "qr"
     SEARCH = "search"
     API = "api"
+    INSPECTION = "inspection"  # opened by an inspector on site (code-based supervision)
 
 
 class Case(db.Model):
@@ -41,6 +45,22 @@ class Case(db.Model):
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
         # The console queue: an agency's cases by state, in id order for its keyset cursor.
         Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
+        # The retention sweep: only cases whose personal data is still there.
+        Index(
+            "ix_cases_retention_due",
+            "state",
+            "state_entered_at",
+            postgresql_where=text("personal_data_purged_at IS NULL"),
+            sqlite_where=text("personal_data_purged_at IS NULL"),
+        ),
+        # Substring search (console `q`) and similar-text duplicate candidates: pg_trgm GIN
+        # on PostgreSQL (a plain index on SQLite, which ignores the options).
+        trigram_index("ix_cases_description_trgm", "description"),
+        trigram_index("ix_cases_number_trgm", "number"),
+        # Duplicate candidates: an outlet's most recent cases, newest first.
+        Index("ix_cases_outlet_created", "outlet_id", "created_at"),
+        # The queue sorted by amount claimed (largest first) walks this backwards.
+        Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +78,13 @@ class Case(db.Model):
     category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
     description: Mapped[str] = mapped_column(Text)
     occurred_on: Mapped[date]
+    # When the complainant knew or should have known of the harm, if later than it happened:
+    # the time bar counts from here (SAMR Order 20 Art. 15(4)).
+    harm_known_on: Mapped[date | None]
+    # A package tour's contract end (Order 32's 90-day filing bar counts from it).
+    contract_ended_on: Mapped[date | None]
+    # 12315 ODR is the consumer's choice: let the merchant answer first, or go to the regulator.
+    merchant_first: Mapped[bool] = mapped_column(default=True, server_default=true())
     amount_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_claimed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     remedy: Mapped[Remedy] = mapped_column(enum_column_type(Remedy, "remedy"))
@@ -67,6 +94,8 @@ class Case(db.Model):
     tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
     # Optional: where texts go by e-mail when SMS cannot reach a foreign number.
     tourist_email: Mapped[str | None] = mapped_column(String(254))
+    # Art. 9 asks for the complainant's address; optional for a tourist far from home.
+    tourist_address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     language: Mapped[str] = mapped_column(String(8))
     contact_consent: Mapped[bool] = mapped_column(default=False)
     # Set when the tourist typed the SMS code (SAMR Order 121: a real-name complaint).
@@ -77,6 +106,8 @@ class Case(db.Model):
     submission_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Retention (complaints.privacy): the tourist's name, number, photos and messages removed.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Workflow facts that live between transitions (see workflows.machine.CaseFacts).
     offer_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -100,15 +131,20 @@ class Case(db.Model):
     )
 
 
-class CaseEvent(db.Model):
+class CaseEvent(HashChained, db.Model):
     """Append-only audit row per transition, hash-chained within its case."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        # Analytics rollups read one day's events at a time.
+        Index("ix_case_events_created_at", "created_at"),
+    )
+    __chain_owner__ = "case_id"
+    __chain_extra__ = ("ground",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CaseState | None] = mapped_column(enum_column_type(CaseState, "from_state"))
     to_state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "to_state"))
@@ -117,8 +153,6 @@ class CaseEvent(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     ground: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship(back_populates="events")
 

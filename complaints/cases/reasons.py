@@ -19,6 +19,8 @@ from workflows.states import DeadlineKind
 
 DEADLINE_LABELS = {
     DeadlineKind.MERCHANT_RESPONSE: _l("Merchant answer due"),
+    DeadlineKind.MERCHANT_STAGE: _l("Merchant stage ends"),
+    DeadlineKind.IDENTITY_VERIFICATION: _l("Identity to be verified by"),
     DeadlineKind.ACCEPTANCE_DECISION: _l("Decision to accept due"),
     DeadlineKind.MEDIATION: _l("Mediation ends"),
     DeadlineKind.TERMINATION_NOTICE: _l("Parties to be told by"),

@@ -29,6 +29,7 @@ from complaints.cases.services import case_for_tracking_key
 from complaints.cases.views import bp
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.privacy.services import current_policy as current_retention
 
 EVIDENCE_FLASH = "evidence"
 # Every page that lists a case's files (tracking, portal, console) labels them the same way.
@@ -61,6 +62,7 @@ def render_tracking(
         tracking_url=current_app.config["PUBLIC_BASE_URL"]
         + url_for("cases.track", tracking_key=tracking_key),
         can_add_evidence=can_add_evidence(case),
+        retention_days=current_retention().ended_case_days,
         kind_labels=TOURIST_KIND_LABELS,
         evidence_errors=evidence_form.get("errors", []),
         evidence_kind=evidence_form.get("kind", EvidenceKind.PHOTO.value),

@@ -20,6 +20,7 @@ from complaints.compensation.models import (
     RecoveryState,
     TransactionKind,
 )
+from complaints.exports.streams import csv_safe
 from complaints.extensions import db
 from complaints.presentation import fen_to_yuan
 from workflows.states import CompensationState
@@ -193,12 +194,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_safe(value) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def export_csv(fund: Fund, figure: str | None) -> str:
     rows = sorted(claims_behind(fund, figure, limit=None), key=lambda c: c.id)
     out = io.StringIO()
@@ -208,7 +203,7 @@ def export_csv(fund: Fund, figure: str | None) -> str:
         recovery = claim.recovery
         minutes = minutes_to_pay(claim)
         writer.writerow(
-            _csv_safe(value)
+            csv_safe(value)
             for value in (
                 claim.id,
                 claim.case.number,

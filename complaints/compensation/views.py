@@ -39,7 +39,7 @@ from complaints.console.presenters import ROLE_LABELS
 from complaints.console.presenters import STATE_LABELS as CASE_STATE_LABELS
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
 from workflows.machine import TransitionRefused
 from workflows.states import Role
@@ -158,6 +158,10 @@ ACTIONS = {
         ReasonForm,
         lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
     ),
+    "reject_repayment_reference": (
+        ReasonForm,
+        lambda c, a, f, now: recovery.reject_repayment_reference(c, a, now=now, reason=f),
+    ),
     "confirm_repayment": (
         ReferenceForm,
         lambda c, a, f, now: recovery.confirm_repayment(c, a, now=now, reference=f),
@@ -194,7 +198,7 @@ def act(claim_id: int, action: str):
         db.session.rollback()
         flash(_("Someone else acted on this claim first; here is where it stands now."), "error")
         return redirect(url_for(".claim_page", claim_id=claim_id), code=303)
-    relay_after_commit()  # the payout job runs now without a queue, or is queued
+    after_commit()  # the payout job runs now without a queue, or is queued
     flash(_("Done."), "success")
     return redirect(url_for(".claim_page", claim_id=claim_id), code=303)
 
@@ -223,7 +227,7 @@ def ask(tracking_key: str):
     except IntegrityError:
         db.session.rollback()  # a double tap: the first request made the claim
         return back
-    relay_after_commit()
+    after_commit()
     return back
 
 
@@ -244,7 +248,7 @@ def give_payee(tracking_key: str):
             _("This claim has already been decided; the account can no longer change."),
             "compensation",
         )
-    relay_after_commit()
+    after_commit()
     return redirect(url_for("cases.track", tracking_key=tracking_key) + "#compensation", 303)
 
 

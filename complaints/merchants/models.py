@@ -1,10 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 
 
@@ -12,6 +12,13 @@ class Enterprise(db.Model):
     """A merchant, keyed by its Unified Social Credit Code (GB 32100-2015)."""
 
     __tablename__ = "enterprises"
+    __table_args__ = (
+        # The console's merchant-name filter is a substring search (pg_trgm GIN on PostgreSQL).
+        trigram_index("ix_enterprises_name_zh_trgm", "name_zh"),
+        trigram_index("ix_enterprises_name_en_trgm", "name_en"),
+        # The admin list pages by name within a division (keyset on name, id).
+        Index("ix_enterprises_division_name", "division_code", "name_zh", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
@@ -40,7 +47,12 @@ class Outlet(db.Model):
     """A place a tourist meets the merchant: a shop, a hotel desk, a taxi, a tour counter."""
 
     __tablename__ = "outlets"
-    __table_args__ = (CheckConstraint("qr_key_version >= 1", name="qr_key_version_positive"),)
+    __table_args__ = (
+        CheckConstraint("qr_key_version >= 1", name="qr_key_version_positive"),
+        # Imports match an outlet by its enterprise and Chinese name; admin lists page by name.
+        Index("ix_outlets_enterprise_name", "enterprise_id", "name_zh"),
+        Index("ix_outlets_division_name", "division_code", "name_zh", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -50,6 +62,9 @@ class Outlet(db.Model):
     category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
     address: Mapped[str] = mapped_column(String(255), default="")
+    # WGS-84 decimal degrees, when the import gives them (a map pin for inspectors).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     # Printed codes never expire; rotating bumps the version and every older print is refused.
     qr_key_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,6 +19,8 @@ ERROR_CORRECTION = ERROR_CORRECT_M
 # Four modules of quiet zone is what the standard requires; phones fail on busy posters without.
 QUIET_ZONE = 4
 MM_PER_INCH = 25.4
+# Printed poster sizes: page width, page height and code width (quiet zone included), in mm.
+POSTER_SIZES = {"a4": (210, 297, 130), "a5": (148, 210, 90), "a6": (105, 148, 62)}
 
 
 def qr_version(url: str) -> int:

@@ -97,6 +97,8 @@ def normalise_uscc(raw: str) -> str:
     NFKC turns full-width digits and letters typed with a Chinese IME into ASCII; format
     characters (zero-width spaces, BOMs) come along when a code is pasted from a web page.
     """
+    if raw.isascii() and raw.isalnum():
+        return raw.upper()  # already plain: the common case of a 100k-row import
     folded = unicodedata.normalize("NFKC", raw)
     kept = (ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
     return "".join(kept).upper()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from complaints.accounts.models import Account
 from complaints.cases.models import Case
+from complaints.events import MessagePosted, publish
 from complaints.extensions import db
 from complaints.notices.models import Audience
-from complaints.notices.services import announce
 from complaints.portal.models import CaseMessage
 from workflows.states import CaseState, Role
 
@@ -83,8 +83,8 @@ def post_message(
     )
     db.session.add(message)
     db.session.flush()
-    for audience in sorted(chosen - {audience_of(author_role)}):
-        announce(case, f"message_for_{audience.value}:{message.id}")
+    notify = tuple(sorted(chosen - {audience_of(author_role)}))
+    publish(MessagePosted(case=case, message=message, now=now, notify=notify))
     return message
 
 

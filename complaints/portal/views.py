@@ -29,7 +29,7 @@ from complaints.console.presenters import (
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import evidence, forms, messages, presenters, queries, services
 from complaints.portal.blueprints import bp, merchant_bp, public_bp
 from complaints.presentation import yuan_to_fen
@@ -72,6 +72,7 @@ def _render_case(case: Case, *, failed=None, refusal=None, status=200, **forms_s
         "portal/case.html",
         case=case,
         phone=presenters.tourist_phone_for_merchant(case),
+        tourist_name=presenters.tourist_name_for_merchant(case),
         deadline=deadline_view(open_deadline_for(case.id), now),
         time_left=presenters.time_left(_left(case, now)),
         timeline=presenters.merchant_timeline(case),
@@ -143,7 +144,7 @@ def act(number: str, trigger: str):
         db.session.rollback()  # someone acted on the case between our read and our write
         case = queries.case_for_merchant(number, account)
         return _render_case(case, failed=(trigger, form), refusal=_changed(), status=409)
-    relay_after_commit()
+    after_commit()
     flash(_("Done: %(action)s.", action=TRIGGER_LABELS.get(trigger, trigger)), "success")
     return redirect(url_for(".case_page", number=case.number), code=303)
 
@@ -238,7 +239,7 @@ def post_message(number: str):
             case, Role.MERCHANT, form.body.data, now=utcnow(), author=account, audiences=audiences
         )
         db.session.commit()
-        relay_after_commit()  # the other parties hear of it now
+        after_commit()  # the other parties hear of it now
     except messages.MessageRefused as refused:
         db.session.rollback()
         form.body.errors = [refused.message]
@@ -250,7 +251,12 @@ def post_message(number: str):
 
 
 # The other routes live beside these; importing them here attaches them to the blueprints.
-from complaints.portal import account_views, credit_views, tourist_views  # noqa: E402, F401
+from complaints.portal import (  # noqa: E402, F401
+    account_views,
+    credit_views,
+    outlet_views,
+    tourist_views,
+)
 
 bp.register_blueprint(merchant_bp)
 bp.register_blueprint(public_bp)

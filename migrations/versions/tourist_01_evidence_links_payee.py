@@ -13,7 +13,7 @@ import complaints.database
 
 # revision identifiers, used by Alembic.
 revision = 'tourist_01'
-down_revision = 'dfa128e11d9c'
+down_revision = "regulator_01"
 branch_labels = None
 depends_on = None
 
