@@ -16,7 +16,7 @@ from complaints.cases import services as cases
 from complaints.cases.forms import REMEDY_LABELS, ComplaintForm
 from complaints.cases.models import Case, CaseSource, Remedy
 from complaints.cases.presenters import STATE_LABELS
-from complaints.cases.workflow_hooks import phone_verified
+from complaints.cases.services import phone_verified
 from complaints.categories import Category
 from complaints.clock import LOCAL_ZONE
 from complaints.extensions import db

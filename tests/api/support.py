@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from complaints.accounts.models import AccountRole
 from complaints.apikeys.services import create_key
-from complaints.cases.workflow_hooks import phone_verified
+from complaints.cases.services import phone_verified
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
