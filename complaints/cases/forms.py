@@ -37,6 +37,7 @@ from workflows.deadlines import is_contract_barred, is_time_barred
 from workflows.policy import Policy
 
 MAX_AMOUNT = Decimal("10000000.00")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 SUBMISSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 REMEDY_LABELS = {
@@ -173,6 +174,11 @@ class ComplaintForm(FlaskForm):
         _l("Language for messages"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
     )
+    email = StringField(
+        _l("E-mail (optional)"),
+        validators=[Optional(), Length(max=254)],
+        filters=[lambda value: (value or "").strip() or None],
+    )
     contact_consent = BooleanField(_l("The merchant may see my name and full number to contact me"))
 
     def validate_submission_key(self, field):
@@ -234,6 +240,12 @@ class ComplaintForm(FlaskForm):
             return
         if field.amount == 0 and self.remedy.data in (Remedy.PARTIAL_REFUND, Remedy.COMPENSATION):
             raise ValidationError(_l("Enter how much you ask for."))
+
+    def validate_email(self, field):
+        if field.data and not EMAIL.match(field.data):
+            raise ValidationError(
+                _l("Enter an e-mail address like name@example.com, or leave it empty.")
+            )
 
     def validate_phone(self, field):
         self.phone_e164 = to_e164(field.data)

@@ -94,6 +94,8 @@ class Case(db.Model):
     # Personal data: shown in full only to the tourist and the handling regulator.
     tourist_name: Mapped[str] = mapped_column(String(128))
     tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
+    # Optional: where texts go by e-mail when SMS cannot reach a foreign number.
+    tourist_email: Mapped[str | None] = mapped_column(String(254))
     # Art. 9 asks for the complainant's address; optional for a tourist far from home.
     tourist_address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     language: Mapped[str] = mapped_column(String(8))

@@ -43,6 +43,7 @@ class ComplaintInput:
     contract_ended_on: date | None = None
     merchant_first: bool = True
     tourist_address: str = ""
+    tourist_email: str | None = None  # the e-mail fallback for texts (foreign numbers)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def file_complaint(
         remedy=data.remedy,
         tourist_name=data.tourist_name,
         tourist_phone=data.tourist_phone,
+        tourist_email=data.tourist_email,
         language=data.language,
         contact_consent=data.contact_consent,
         tracking_key_hash=hash_key(tracking_key),

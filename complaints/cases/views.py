@@ -211,6 +211,7 @@ def _file(form, enterprise, outlet, source):
         remedy=Remedy(form.remedy.data),
         tourist_name=form.tourist_name.data.strip(),
         tourist_phone=form.phone_e164,
+        tourist_email=form.email.data,
         language=_message_language(form),
         contact_consent=form.contact_consent.data,
         source=source,

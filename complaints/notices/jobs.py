@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import base_event
+from complaints.notices.fallback import email_instead
 from complaints.notices.models import DeliveryStatus, Notification
 from complaints.notices.optouts import OPTED_OUT, is_opted_out, record_opt_out
 from complaints.notices.services import NOT_RESENDABLE, REDACTED
@@ -211,6 +212,7 @@ def _record_failure(
         notification.next_attempt_at = None
         if notification.channel == "sms" and exc.code == UNSUBSCRIBED:
             record_opt_out(notification.recipient, f"twilio:{UNSUBSCRIBED}")
+        email_instead(notification)  # before the redaction below: the e-mail needs the body
         if base_event(notification.event_key) in NOT_RESENDABLE:
             _redact(notification)
         return False

@@ -40,6 +40,9 @@ def upgrade():
     with op.batch_alter_table('phone_verifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=16), server_default='confirm', nullable=False))
 
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tourist_email', sa.String(length=254), nullable=True))
+
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payee_method', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('payee_account', sa.String(length=64), nullable=True))
@@ -51,6 +54,9 @@ def downgrade():
         batch_op.drop_column('payee_name')
         batch_op.drop_column('payee_account')
         batch_op.drop_column('payee_method')
+
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('tourist_email')
 
     with op.batch_alter_table('phone_verifications', schema=None) as batch_op:
         batch_op.drop_column('purpose')

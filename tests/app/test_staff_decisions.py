@@ -34,7 +34,7 @@ def test_merchant_answers_first_and_rotation_asks_first(app, client, seeded):
     page = client.get(f"/merchant/cases/{case.number}?lang=en").get_data(as_text=True)
     assert page.index('id="actions"') < page.index('id="complaint"')
     assert page.index('id="actions"') < page.index('id="timeline"')
-    assert "confirm.js" in page
+    assert re.search(r'<script src="/assets/confirm\.\w+\.js" defer>', page)
     outlets = client.get("/merchant/outlets?lang=en").get_data(as_text=True)
     assert 'data-confirm="Replace this code? Every printed poster' in outlets
 

@@ -16,7 +16,7 @@ from tests.app.test_notices_support import TOURIST_PHONE, sms_to
 from tests.app.test_notices_support import fake_servers as fake_servers
 from tests.app.test_notices_support import fakes as fakes
 from tests.app.test_portal_support import AH_HAI_OWNER, merchant_case, sign_in
-from tests.app_fixtures import hidden_fields
+from tests.app_fixtures import error_for, hidden_fields
 from workflows.states import CaseState
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -201,7 +201,7 @@ def test_an_unconfirmed_case_says_what_waits_counts_down_and_is_reminded_twice(
     assert "not sent to the merchant or the regulator until you confirm" in page
     assert re.search(r'data-wait-seconds="(5\d|60)"', page)
     assert re.search(r'id="resend-seconds">(5\d|60)<', page)
-    assert "countdown.js" in page
+    assert re.search(r'<script src="/assets/countdown\.\w+\.js" defer>', page)
     assert "<script>" not in page  # a static file, no inline JS
     too_soon = client.post(
         f"{path}/verify/new-code?lang=en", data={"csrf_token": _csrf(client, path)}
@@ -233,3 +233,29 @@ def test_a_confirmed_case_gets_no_reminder(seeded, fakes):
     db.session.commit()
     run_periodic(now + timedelta(hours=2))
     assert not [b for b in sms_to(fakes.twilio, case.tourist_phone) if "is waiting" in b]
+
+
+def test_texts_a_foreign_number_cannot_get_go_by_e_mail(seeded, fakes, client):
+    from complaints.outbox.services import relay_pending
+
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, phone="+82 10-2345-6789", email="alice@example.com")
+    # Twilio refuses both texts for good: 21408, SMS to the region is not enabled.
+    fakes.twilio.fail_next(400, 21408, "Permission to send an SMS has not been enabled", times=2)
+    assert client.post(f"/s/{token}/complain?lang=en", data=data).status_code == 303
+    relay_pending()  # the tick relays what the failed delivery queued
+    mails = [m for m in fakes.smtp.messages if m.to == "alice@example.com"]
+    bodies = " ".join(m.body for m in mails)
+    assert "is your code to confirm your phone number" in bodies
+    assert re.search(r"\b\d{6} is your code", bodies)
+    case = db.session.scalar(select(Case))
+    assert case.tourist_email == "alice@example.com"
+    assert f"About your complaint {case.number}" in [m.subject for m in mails]
+
+
+def test_a_bad_e_mail_is_refused_by_its_field(seeded, client):
+    token = token_for(outlet_named("Ah Hai"))
+    data = complaint_form_data(client, token, email="not-an-address")
+    response = client.post(f"/s/{token}/complain?lang=en", data=data)
+    assert response.status_code == 422
+    assert "name@example.com" in " ".join(error_for(response.get_data(as_text=True), "email"))

@@ -1,7 +1,8 @@
 """axe-core in the page: run the WCAG 2 A/AA rules and report serious or critical violations.
 
-The minified axe-core is vendored under tests/browser/vendor (no CDN): injected with
-`page.add_script_tag(content=...)`, which CDP allows even under a strict page CSP.
+The minified axe-core is vendored under tests/browser/vendor (no CDN) and injected with
+`page.add_script_tag(content=...)`: the browser context must be made with bypass_csp=True,
+since the app's Content-Security-Policy forbids inline scripts.
 """
 
 from functools import cache

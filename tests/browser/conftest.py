@@ -160,10 +160,11 @@ def new_phone(request, playwright, browser, live_server):
     """
     contexts = []
 
-    def make(locale: str = "en-GB"):
+    def make(locale: str = "en-GB", **options):
+        """`options` go to new_context, e.g. bypass_csp=True to inject a test tool (axe)."""
         device = dict(playwright.devices["iPhone 13"])
         device.pop("default_browser_type", None)  # "webkit": we drive chromium
-        context = browser.new_context(**device, locale=locale, base_url=live_server)
+        context = browser.new_context(**device, locale=locale, base_url=live_server, **options)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
         return context
