@@ -5,9 +5,11 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
+from complaints.input_guard import register_input_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,14 +22,18 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     register_config(app, overrides)
+    register_proxies(app)
+    register_input_guard(app)
     register_extensions(app)
     register_models()
     register_subscribers()
     register_blueprints(app)
     register_login(app)
     register_cli(app)
+    register_teardowns(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_security(app)
     return app
 
 
@@ -42,13 +48,36 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     )
 
 
+def register_security(app: Flask) -> None:
+    from complaints.redaction import install_log_redaction
+    from complaints.security_headers import register_security_headers
+
+    register_security_headers(app)
+    install_log_redaction()
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client is the address they forwarded:
+    rate limits and sign-in throttles key on the tourist, not on the load balancer."""
+    count = app.config.get("TRUSTED_PROXIES", 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=0)
+
+
 def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
-    from workflows.policy import Policy
+    from complaints.privacy.services import RetentionPolicy
+    from workflows.policy import PolicySet
 
-    for name, policy_class in (("WORKFLOW_POLICY", Policy), ("CREDIT_POLICY", CreditPolicy)):
+    for name, policy_class in (
+        ("WORKFLOW_POLICY", PolicySet),
+        ("CREDIT_POLICY", CreditPolicy),
+        ("RETENTION_POLICY", RetentionPolicy),
+    ):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
         except ValueError as exc:
@@ -72,9 +101,13 @@ def register_extensions(app: Flask) -> None:
 
 def _chosen_language() -> str | None:
     """?lang= on links; switch_lang on forms, so switching language never loses typed input."""
-    return request.args.get("lang") or (
-        request.form.get("switch_lang") if request.method == "POST" else None
-    )
+    chosen = request.args.get("lang")
+    if chosen or request.method != "POST":
+        return chosen
+    try:
+        return request.form.get("switch_lang")
+    except RequestEntityTooLarge:  # the 413 page is being rendered: the body stays unread
+        return None
 
 
 def _select_locale() -> str:
@@ -109,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
+    from complaints.privacy.views import bp as privacy_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -119,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_login(app: Flask) -> None:
@@ -149,6 +184,14 @@ def register_login(app: Flask) -> None:
     from complaints.admin.staff_views import public_bp as staff_invites_bp
 
     app.register_blueprint(staff_invites_bp)
+
+
+def register_teardowns(app: Flask) -> None:
+    # Delivery channels (a Twilio client and its connection) live for one app context: a
+    # worker's batch reuses them, and they are closed when it ends.
+    from complaints.notices.jobs import close_channels
+
+    app.teardown_appcontext(close_channels)
 
 
 def register_cli(app: Flask) -> None:

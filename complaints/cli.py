@@ -13,6 +13,7 @@ from complaints.admin.cli import enterprises_cli, register_outlet_commands
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
 from complaints.extensions import db
+from complaints.privacy.cli import privacy_cli
 
 
 def register_commands(app: Flask) -> None:
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
     app.cli.add_command(enterprises_cli)
+    app.cli.add_command(privacy_cli)
 
 
 @click.command("seed")

@@ -65,8 +65,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         # `make run` records the address it serves, so `flask outlets list` in another shell
         # prints scan URLs for that port rather than the default one.
         public_base_url = _served_url(instance_path)
-    if env == "production" and not public_base_url:
-        raise ConfigError("PUBLIC_BASE_URL must be set in production: printed QR codes carry it")
+    if env == "production":
+        _refuse_weak_production_settings(secret, qr_key, public_base_url)
 
     upload_dir = environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads")
     return {
@@ -87,9 +87,19 @@ def load_config(instance_path: str, environ=None) -> dict:
         # (workflows.policy.Policy, complaints.credit.policy.CreditPolicy); checked at start.
         "WORKFLOW_POLICY": _json(environ, "WORKFLOW_POLICY"),
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
+        # Days and hours personal data is kept (complaints/privacy/services.py, README).
+        "RETENTION_POLICY": _json(environ, "RETENTION_POLICY"),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),
+        # Who relays the outbox: worker (the RQ worker's relay loop), thread (a background
+        # thread in the web process: the default without Redis) or inline (tests).
+        "OUTBOX_RELAY": environ.get("OUTBOX_RELAY", ""),
+        "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS", "2")),
+        # A relayed message not done after this long has its RQ job looked up; a job
+        # "started" this long ago without a heartbeat belongs to a dead worker.
+        "OUTBOX_LOST_CHECK_SECONDS": _int(environ, "OUTBOX_LOST_CHECK_SECONDS", 20),
+        "OUTBOX_STARTED_TIMEOUT_SECONDS": _int(environ, "OUTBOX_STARTED_TIMEOUT_SECONDS", 45),
         # Seconds before each retry of a transiently failed job (RQ) or message (the tick).
         "NOTIFICATION_RETRY_INTERVALS": (10, 30, 120, 600, 1800),
         # Phone codes: per number (counted in the database) and per IP (Flask-Limiter).
@@ -97,6 +107,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "VERIFY_SEND_WINDOW_MINUTES": _int(environ, "VERIFY_SEND_WINDOW_MINUTES", 15),
         "VERIFY_SEND_RATE_LIMIT": environ.get("VERIFY_SEND_RATE_LIMIT", "5 per 15 minutes"),
         "VERIFY_CHECK_RATE_LIMIT": environ.get("VERIFY_CHECK_RATE_LIMIT", "30 per 15 minutes"),
+        # SMS pumping: texts to one tourist number per hour (filings included), and the
+        # calling codes tourists' numbers may have (empty: any; premium, shared-cost and other
+        # non-mobile numbers are always refused).
+        "SMS_PER_NUMBER_PER_HOUR": _int(environ, "SMS_PER_NUMBER_PER_HOUR", 10),
+        "SMS_ALLOWED_COUNTRY_CODES": _country_codes(environ),
         "SMS_BACKEND": environ.get("SMS_BACKEND", "console_sms"),
         "EMAIL_BACKEND": environ.get("EMAIL_BACKEND", "console_email"),
         "NOTIFICATION_SETTINGS": {
@@ -111,11 +126,19 @@ def load_config(instance_path: str, environ=None) -> dict:
             "TOTP_REQUIRED_ROLES", "" if env == "test" else "admin,fund_manager"
         ),
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL") or "memory://",
+        # Redis down must not stop a filing, a sign-in or a phone code: limits fall back to
+        # each process's memory until Redis answers again, and a storage error never fails a
+        # request. Short socket timeouts so a dead or black-holed Redis costs at most a second.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "TRUSTED_PROXIES": _trusted_proxies(environ),
         # Rendered public scan pages, shared by all web processes when Redis is there. Tests
         # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.
         "CACHE_TYPE": "RedisCache" if environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": environ.get("REDIS_URL", ""),
         "CACHE_KEY_PREFIX": "anxin:",
+        "CACHE_OPTIONS": REDIS_CACHE_OPTIONS if environ.get("REDIS_URL") else None,
         "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 15),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
         "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
@@ -125,6 +148,47 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "TESTING": env == "test",
     }
+
+
+MIN_PRODUCTION_KEY_LENGTH = 32
+# A dead or black-holed Redis costs a request at most a second, never a hang.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+
+def _refuse_weak_production_settings(secret: str, qr_key: str, public_base_url: str) -> None:
+    """A guessable key forges sessions or printed codes; plain http leaks tracking links."""
+    for name, value in (("SECRET_KEY", secret), ("QR_SIGNING_KEY", qr_key)):
+        if len(value) < MIN_PRODUCTION_KEY_LENGTH:
+            raise ConfigError(
+                f"{name} must have at least {MIN_PRODUCTION_KEY_LENGTH} characters in production "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    if not public_base_url:
+        raise ConfigError("PUBLIC_BASE_URL must be set in production: printed QR codes carry it")
+    if not public_base_url.startswith("https://"):
+        raise ConfigError(
+            "PUBLIC_BASE_URL must start with https:// in production: tracking links and "
+            f"sessions must not travel in clear text (got {public_base_url!r})"
+        )
+
+
+def _trusted_proxies(environ) -> int:
+    """How many reverse proxies (load balancer, nginx) stand in front and append to
+    X-Forwarded-For; 0 trusts no header, so a client cannot pick its own address."""
+    count = _int(environ, "TRUSTED_PROXIES", 0)
+    if count < 0:
+        raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {count}")
+    return count
+
+
+def _country_codes(environ) -> frozenset[int]:
+    raw = environ.get("SMS_ALLOWED_COUNTRY_CODES", "")
+    codes = [part.strip().lstrip("+") for part in raw.split(",") if part.strip()]
+    if not all(code.isdigit() and len(code) <= 3 for code in codes):
+        raise ConfigError(
+            f"SMS_ALLOWED_COUNTRY_CODES must be calling codes like 86,852,44 (got {raw!r})"
+        )
+    return frozenset(int(code) for code in codes)
 
 
 def _json(environ, name: str) -> dict:

@@ -9,9 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from complaints.cases.models import CaseSource, Remedy
-from complaints.cases.services import ComplaintInput, file_complaint
+from complaints.cases.services import ComplaintInput, file_complaint, phone_verified
 from complaints.cases.workflow import Actor, fire
-from complaints.cases.workflow_hooks import phone_verified
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Outlet

@@ -66,3 +66,97 @@ class ClaimTransitioned:
     actor_role: Any
     actor_id: str | None
     now: datetime
+
+
+@dataclass(frozen=True)
+class CaseFiled:
+    """A complaint was filed: a new case in its first state, with the tracking link that only
+    exists while filing (the database keeps its hash)."""
+
+    case: Case
+    tracking_url: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class PhoneVerified:
+    """The tourist proved they hold the case's phone number (SAMR Order 121: real name)."""
+
+    case: Case
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CompensationPaid:
+    """The fund paid the tourist on the merchant's behalf (ledger posted)."""
+
+    claim: Claim
+    now: datetime
+    # False for a small claim paid without freezing the merchant (no receivable, no recovery).
+    merchant_frozen: bool = True
+
+
+@dataclass(frozen=True)
+class RecoveryOpened:
+    """The fund asks the merchant to repay by `due_at`."""
+
+    claim: Claim
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecoveryClosed:
+    """The merchant's debt to the fund is gone: repaid (on time or late) or deducted."""
+
+    claim: Claim
+    on_time: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecoveryOverdue:
+    """The merchant did not repay the fund by the due date."""
+
+    claim: Claim
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MerchantHeldLiable:
+    """A case found the merchant liable for a small claim the fund had paid without freezing
+    it: the payout now counts against the merchant and is recovered."""
+
+    claim: Claim
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RepaymentRejected:
+    """A fund manager rejected the repayment reference a merchant typed: the due date runs on."""
+
+    claim: Claim
+    reason: str | None
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineMoved:
+    """A calendar correction moved a running deadline: the party it binds is told (`notice`
+    names the message)."""
+
+    case: Case
+    notice: str
+    due_at: datetime
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ReminderDue:
+    """A running deadline reached one of its reminder times. `event_key` names the reminded
+    party and the reminder time ("merchant_reminder:2026-11-26T10:00:00+00:00")."""
+
+    case: Case
+    event_key: str
+    due_at: datetime

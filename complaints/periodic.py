@@ -15,7 +15,7 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.compensation.recovery import mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
-    from complaints.outbox.services import relay_pending
+    from complaints.outbox.services import recover_lost_jobs, relay_pending
     from complaints.timers.tick import run_tick
 
     now = now or utcnow()
@@ -28,5 +28,14 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     if not jobs.uses_redis():
         # Under RQ, delivery retries are RQ's own; inline, this sweep is the retry.
         counts["notifications_retried"] = retry_due_notifications(now)
+    counts["personal_data_purged"] = _purge(now)
+    counts["outbox_lost_jobs"] = recover_lost_jobs()
     counts["outbox_relayed"] = relay_pending()
     return counts
+
+
+def _purge(now: datetime) -> int:
+    from complaints.privacy.services import purge_due
+
+    report = purge_due(now)
+    return report.ended + report.unverified

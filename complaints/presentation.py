@@ -6,7 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -49,6 +49,16 @@ def local_time(value, fmt: str | None = None) -> str:
     return _("%(time)s Beijing time", time=format_datetime(value, pattern))
 
 
+def limit_text(limit) -> str:
+    """A policy time limit in words: "24 hours", "7 working days", "15 days"."""
+    unit = getattr(limit.unit, "value", limit.unit)
+    if unit == "hours":
+        return ngettext("%(num)d hour", "%(num)d hours", limit.amount)
+    if unit == "working_days":
+        return ngettext("%(num)d working day", "%(num)d working days", limit.amount)
+    return ngettext("%(num)d day", "%(num)d days", limit.amount)
+
+
 def url_with_lang(code: str) -> str:
     """The current page in another language, keeping its query (a search, a filter)."""
     args = request.args.to_dict(flat=False)
@@ -56,19 +66,37 @@ def url_with_lang(code: str) -> str:
     return f"{request.path}?{urlencode(args, doseq=True)}"
 
 
-TEMPLATE_FILTERS = {"money": format_money, "mask_phone": mask_phone, "local_time": local_time}
+TEMPLATE_FILTERS = {
+    "money": format_money,
+    "mask_phone": mask_phone,
+    "local_time": local_time,
+    "limit_text": limit_text,
+}
 TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}
 
 
 _ARTICLE = re.compile(r"SAMR Order (\d+) Art\. (\d+)\((\d+)\)")
+_FORMERLY = re.compile(r"SAMR Order 121 \(formerly SAMR Order (\d+) Art\. (\d+)\((\d+)\)\)")
 
 
-def legal_basis_label(ground):
-    """The article a decision rests on, as a reader of the recipient's language cites it.
+def legal_basis_label(ground, received_on=None):
+    """The article a decision rests on, as a reader of the recipient's language cites it:
+    under the rule in force when the complaint was received (Order 20 or Order 121).
 
     Lazy, so a notice rendered later in the recipient's language gets that language.
     """
-    basis = ground.legal_basis
+    from workflows.grounds import legal_basis_on
+
+    basis = ground.legal_basis if received_on is None else legal_basis_on(ground, received_on)
+    formerly = _FORMERLY.fullmatch(basis)
+    if formerly:
+        order, article, item = formerly.groups()
+        return _l(
+            "SAMR Order 121 (formerly Order %(order)s, Art. %(article)s(%(item)s))",
+            order=order,
+            article=article,
+            item=item,
+        )
     match = _ARTICLE.fullmatch(basis)
     if match:
         order, article, item = match.groups()

@@ -41,9 +41,14 @@ class DeliveryError(Exception):
 
     retryable = False
 
-    def __init__(self, reason: str, code: str | int | None = None) -> None:
+    def __init__(
+        self, reason: str, code: str | int | None = None, *, outcome_unknown: bool = False
+    ) -> None:
         self.reason = reason
         self.code = None if code is None else str(code)
+        # No answer came back (a timeout, a dropped connection): the provider may have taken
+        # the message, so a retry must check before sending again.
+        self.outcome_unknown = outcome_unknown
         super().__init__(reason, self.code)
 
     def __str__(self) -> str:

@@ -142,8 +142,10 @@ def twilio_errors() -> Iterator[None]:
         raise PermanentDeliveryError(f"Twilio SDK error: {exc}") from exc
     except requests.RequestException as exc:
         raise TransientDeliveryError(
-            f"could not reach Twilio: {exc.__class__.__name__}: {exc}"
+            f"could not reach Twilio: {exc.__class__.__name__}: {exc}", outcome_unknown=True
         ) from exc
     except json.JSONDecodeError as exc:
         # A proxy's HTML error page under a 2xx status: nothing says the request took effect.
-        raise TransientDeliveryError(f"unreadable reply from Twilio: {exc}") from exc
+        raise TransientDeliveryError(
+            f"unreadable reply from Twilio: {exc}", outcome_unknown=True
+        ) from exc

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from twilio.rest import Client
 
-from notifications.base import DeliveryReceipt, OutgoingMessage, check_kind, require_settings
+from notifications.base import (
+    DeliveryReceipt,
+    OutgoingMessage,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    check_kind,
+    require_settings,
+)
 from notifications.registry import register
 from notifications.twilio_client import (
     RewritingHttpClient,
@@ -55,6 +63,29 @@ class TwilioSMS:
         with twilio_errors():
             created = self._client.messages.create(**fields)
         return DeliveryReceipt(provider_message_id=created.sid, status=_our_status(created.status))
+
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> DeliveryReceipt | None:
+        """The message, if Twilio already has it from an attempt whose outcome we never learnt
+        (Messages have no idempotency key: the recipient's recent messages are compared by
+        body and sender). Created at or after `since`, less a minute of clock difference."""
+        after = since - timedelta(minutes=1)
+        try:
+            with twilio_errors():
+                recent = self._client.messages.list(to=message.to, page_size=50, limit=50)
+        except PermanentDeliveryError as exc:
+            # Listing pages raises the SDK's plain TwilioException (no status) even for a 429:
+            # failing to look is never a reason to give the message up.
+            raise TransientDeliveryError(f"could not list sent messages: {exc.reason}") from exc
+        for sent in recent:
+            created = sent.date_created
+            if created is not None and created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            same_sender = self._sender in (sent.from_, sent.messaging_service_sid)
+            if sent.body == message.body and same_sender and (created is None or created >= after):
+                return DeliveryReceipt(
+                    provider_message_id=sent.sid, status=_our_status(sent.status)
+                )
+        return None
 
     def close(self) -> None:
         close_client(self._client)

@@ -81,8 +81,10 @@ def app_ctx(app):
 
 
 def _empty_all_tables(app):
+    from complaints import lookups
     from complaints.extensions import db
 
+    lookups.clear()  # TRUNCATE goes beneath the ORM, which is what invalidates the cache
     db.session.rollback()
     db.session.remove()
     tables = list(reversed(db.metadata.sorted_tables))

@@ -41,6 +41,10 @@ COMPENSATION_TRANSITIONS: tuple[Transition, ...] = (
     row("pay", [C.APPROVED], C.PAID, [Role.SYSTEM]),
     row("open_recovery", [C.PAID], C.RECOVERY_OPEN, [Role.SYSTEM],
         starts_deadline=DeadlineKind.RECOVERY_DUE),
+    # A merchant's typed transfer reference is only a claim: the fund manager rejects one that
+    # matches no money received, and the due date keeps running meanwhile.
+    row("reject_repayment_reference", [C.RECOVERY_OPEN, C.OVERDUE], None, [Role.FUND_MANAGER],
+        reason_required=True),
     # An overdue merchant can still repay, or be charged against its deposit.
     row("confirm_repayment", [C.RECOVERY_OPEN, C.OVERDUE], C.RECOVERED, [Role.FUND_MANAGER]),
     row("deduct_deposit", [C.RECOVERY_OPEN, C.OVERDUE], C.DEDUCTED, [Role.FUND_MANAGER],

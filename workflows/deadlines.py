@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from workflows.calendar import DeadlineResult, WorkingCalendar
-from workflows.machine import Transition
+from workflows.machine import STAGE_CEILINGS, Transition
 from workflows.policy import LimitUnit, Policy, TimeLimit
 from workflows.states import DeadlineKind
 
@@ -34,12 +35,17 @@ def deadline_for(
     calendar: WorkingCalendar,
     *,
     pauses: Iterable[tuple[datetime, datetime]] = (),
+    stage: tuple[StrEnum, datetime] | None = None,
 ) -> DeadlineResult | None:
     """The deadline a kind (or the kind a transition starts) sets, or None if it sets none.
 
     `pauses` are (paused_at, resumed_at) spans that do not count, e.g. appraisal during
     mediation (SAMR Order 20 Art. 20): hour limits move by the paused clock time, day limits
     by the working days the pause lasted.
+
+    `stage` is (state the deadline runs in, when that state was entered): a state with a
+    ceiling in `STAGE_CEILINGS` caps every deadline started in it at that ceiling, so a
+    restarted clock (a new offer) never outlasts the stage.
     """
     if isinstance(kind, Transition):
         kind = kind.starts_deadline
@@ -48,13 +54,43 @@ def deadline_for(
     limit = policy.limit_for(kind)
     result = add_time_limit(entered_at, limit, calendar)
     for paused_at, resumed_at in pauses:
-        if limit.unit is LimitUnit.HOURS:
-            if resumed_at < paused_at:
-                raise ValueError("resumed_at is before paused_at")
-            result = DeadlineResult(result.due + (resumed_at - paused_at), result.provisional)
-        else:
-            result = calendar.extend_for_pause(result, paused_at, resumed_at)
+        result = extend_for_pause(result, limit, paused_at, resumed_at, calendar)
+    if stage is not None:
+        ceiling = stage_ceiling(stage[0], stage[1], policy, calendar)
+        if ceiling is not None and ceiling.due < result.due:
+            result = ceiling
     return result
+
+
+def stage_ceiling(
+    state: StrEnum, entered_at: datetime, policy: Policy, calendar: WorkingCalendar
+) -> DeadlineResult | None:
+    """When a capped state must end at the latest, counted from entering it; None if uncapped."""
+    kind = STAGE_CEILINGS.get(state)
+    if kind is None:
+        return None
+    return add_time_limit(entered_at, policy.limit_for(kind), calendar)
+
+
+def extend_for_pause(
+    result: DeadlineResult,
+    limit: TimeLimit,
+    paused_at: datetime,
+    resumed_at: datetime,
+    calendar: WorkingCalendar,
+) -> DeadlineResult:
+    """Move a deadline on by a pause: hour limits by the paused clock time (Hainan's 48 h
+    mediation), day limits by the working days the pause lasted (SAMR Order 20 Art. 20)."""
+    if resumed_at < paused_at:
+        raise ValueError("resumed_at is before paused_at")
+    if limit.unit is LimitUnit.HOURS:
+        return DeadlineResult(result.due + (resumed_at - paused_at), result.provisional)
+    return calendar.extend_for_pause(result, paused_at, resumed_at)
+
+
+def fires(due_at: datetime, paused_at: datetime | None, now: datetime) -> bool:
+    """Whether a running deadline is due now: never while its clock is paused."""
+    return paused_at is None and due_at <= now
 
 
 def reminder_times(
@@ -108,6 +144,21 @@ def is_time_barred(
         last_day = harm_known_on.replace(year=harm_known_on.year + years)
     except ValueError:  # 29 February in a year without one
         last_day = harm_known_on.replace(year=harm_known_on.year + years, day=28)
+    while not calendar.is_working_day(last_day):
+        last_day += timedelta(days=1)
+    return calendar.local_date(received_at) > last_day
+
+
+def is_contract_barred(
+    contract_ended_on: date, received_at: datetime, policy: Policy, calendar: WorkingCalendar
+) -> bool:
+    """Whether a tourism complaint came too long after its travel contract ended (Order 32,
+    verify): the period ends `contract_filing_bar_days` days on, extended past rest days like
+    every period counted in days. Never barred when the policy sets no such period."""
+    days = policy.contract_filing_bar_days
+    if not days:
+        return False
+    last_day = contract_ended_on + timedelta(days=days)
     while not calendar.is_working_day(last_day):
         last_day += timedelta(days=1)
     return calendar.local_date(received_at) > last_day

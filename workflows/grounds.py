@@ -4,7 +4,12 @@ Articles refer to SAMR Order No. 20 (2019, amended 2022), 市场监督管理投�
 Order No. 121 replaces it from 2026-04-15 and adds the false-identity ground.
 """
 
+from datetime import date
 from enum import StrEnum
+
+# SAMR Order No. 121 replaces Order No. 20 for complaints received from this day on: grounds,
+# citations and notices follow the rule in force when the complaint was received.
+ORDER_121_IN_FORCE = date(2026, 4, 15)
 
 
 class DeclineGround(StrEnum):
@@ -103,3 +108,27 @@ _TERMINATION_BASIS = {
     TerminationGround.ACCEPTANCE_GROUND_APPEARED: "SAMR Order 20 Art. 21(6)",
     TerminationGround.OTHER: "SAMR Order 20 Art. 21(7)",
 }
+
+
+def order_121_applies(received_on: date) -> bool:
+    return received_on >= ORDER_121_IN_FORCE
+
+
+def legal_basis_on(ground: DeclineGround | TerminationGround, received_on: date) -> str:
+    """The provision a ground rests on under the rule in force at receipt.
+
+    Order 121 keeps Order 20's structure, but its article numbers are not verified here
+    (RULES.md): under it the order is cited with the Order 20 article the ground comes from,
+    never a guessed new article number.
+    """
+    if not order_121_applies(received_on) or ground.legal_basis.startswith("SAMR Order 121"):
+        return ground.legal_basis
+    return f"SAMR Order 121 (formerly {ground.legal_basis})"
+
+
+def unverified_identity_ground(received_on: date) -> DeclineGround:
+    """Why a complaint whose sender never verified their phone is not accepted: Order 121's
+    refusal to verify identity, or before it the missing complaint contents (Art. 9)."""
+    if order_121_applies(received_on):
+        return DeclineGround.FALSE_IDENTITY
+    return DeclineGround.MATERIALS_MISSING

@@ -48,6 +48,12 @@ class Transition:
     ground_type: type[StrEnum] | None = None  # set: a ground of this enum is required
     starts_deadline: DeadlineKind | None = None
     sets: tuple[tuple[str, bool], ...] = ()  # facts that hold after this transition
+    # Grounds that may be cited only while a fact holds, e.g. "time limit reached" only once
+    # the limit has passed: ((ground value, Guard), ...).
+    ground_guards: tuple[tuple[str, Guard], ...] = ()
+    # The deadline running in the source state keeps running in the target state (a declined
+    # case closed early keeps the tourist's appeal window).
+    carries_deadline: bool = False
 
     @property
     def ground_required(self) -> bool:
@@ -60,6 +66,13 @@ class Transition:
     @property
     def guard_names(self) -> tuple[str, ...]:
         return tuple(guard.name for guard in self.guards)
+
+    def grounds_allowed(self, facts: Facts) -> list[StrEnum]:
+        """The grounds this transition may cite now, in enum order (empty if it takes none)."""
+        if self.ground_type is None:
+            return []
+        blocked = {value for value, guard in self.ground_guards if not guard.holds(facts)}
+        return [ground for ground in self.ground_type if ground.value not in blocked]
 
     def resulting_state(self, source: StrEnum) -> StrEnum:
         return source if self.target is None else self.target
@@ -117,6 +130,8 @@ class CaseFacts(Facts):
     within_appeal_window: bool = False
     # The deadline started on entering the current state has passed (pauses already added).
     deadline_passed: bool = False
+    # Received on or after 2026-04-15: SAMR Order 121's grounds apply (false identity).
+    received_under_order_121: bool = False
     escalated: bool = False  # already escalated since entering the current state
 
     STATE_SCOPED: ClassVar[frozenset[str]] = frozenset(
@@ -148,6 +163,10 @@ def row(
 REGULATORS = (Role.HANDLER, Role.SUPERVISOR)
 S = CaseState
 
+# Filing is not a table transition (there is no source state): it starts this deadline, the
+# time the complainant has to verify their identity before the complaint lapses (Order 121).
+FILING_STARTS_DEADLINE = DeadlineKind.IDENTITY_VERIFICATION
+
 # fmt: off
 CASE_TRANSITIONS: tuple[Transition, ...] = (
     # Routing: an enrolled merchant gets the first chance to settle (12315 online dispute
@@ -160,7 +179,8 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     # The merchant's turn.
     row("merchant_refund", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.MERCHANT]),
     # An offer restarts the clock: the tourist gets the same time to answer it that the
-    # merchant had, so a late offer cannot leave the tourist minutes to decide.
+    # merchant had, so a late offer cannot leave the tourist minutes to decide. The state's
+    # ceiling (STAGE_CEILINGS) still ends the stage: offers cannot hold a case forever.
     row("merchant_offer", [S.MERCHANT_RESPONSE], None, [Role.MERCHANT],
         sets=(("offer_pending", True),), starts_deadline=DeadlineKind.MERCHANT_RESPONSE),
     row("tourist_accept_offer", [S.MERCHANT_RESPONSE], S.RESOLVED, [Role.TOURIST],
@@ -183,22 +203,34 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     row("accept", [S.REGULATOR_REVIEW], S.MEDIATION, REGULATORS,
         starts_deadline=DeadlineKind.MEDIATION),
     row("decline", [S.REGULATOR_REVIEW], S.DECLINED, REGULATORS,
-        ground_type=DeclineGround, starts_deadline=DeadlineKind.APPEAL_WINDOW),
+        ground_type=DeclineGround, starts_deadline=DeadlineKind.APPEAL_WINDOW,
+        ground_guards=((DeclineGround.FALSE_IDENTITY.value, Guard("received_under_order_121")),)),
+    # Order 121: a complaint whose sender never verifies their identity is not accepted; it
+    # never sits in "submitted" for ever. The tick gives the ground in force at receipt.
+    row("identity_not_verified", [S.SUBMITTED], S.DECLINED, [Role.SYSTEM],
+        guards=(Guard("deadline_passed"),), ground_type=DeclineGround,
+        starts_deadline=DeadlineKind.APPEAL_WINDOW),
     # Transfer to the competent agency keeps the case in place; the receiving agency sees it
     # in its queue. The reason is the legal record of why this agency let it go.
-    row("transfer", [S.SUBMITTED, S.REGULATOR_REVIEW, S.MEDIATION], None, REGULATORS,
-        reason_required=True),
+    row("transfer", [S.SUBMITTED, S.MEDIATION], None, REGULATORS, reason_required=True),
+    # The receiving agency decides on acceptance within its own full time (Art. 14 counts
+    # from its receipt), and has not been escalated for the sender's delay.
+    row("transfer", [S.REGULATOR_REVIEW], None, REGULATORS, reason_required=True,
+        starts_deadline=DeadlineKind.ACCEPTANCE_DECISION, sets=(("escalated", False),)),
     # Art. 20: testing and appraisal time does not count toward the mediation limit.
     row("pause_for_appraisal", [S.MEDIATION], None, [Role.HANDLER],
         guards=(Guard("appraisal_paused", False),), sets=(("appraisal_paused", True),)),
     row("resume_after_appraisal", [S.MEDIATION], None, [Role.HANDLER],
         guards=(Guard("appraisal_paused"),), sets=(("appraisal_paused", False),)),
     row("record_agreement", [S.MEDIATION], S.RESOLVED, [Role.HANDLER]),
+    # Art. 21(5) "time limit reached" only once the mediation limit has actually passed.
     row("terminate", [S.MEDIATION], S.TERMINATED, REGULATORS,
-        ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE),
-    # A late regulator is reported to the supervisor once per state. Terminated is included
-    # because the parties must still be told within the termination-notice limit (Art. 21).
-    row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION, S.TERMINATED], None, [Role.SYSTEM],
+        ground_type=TerminationGround, starts_deadline=DeadlineKind.TERMINATION_NOTICE,
+        ground_guards=((TerminationGround.TIME_LIMIT_REACHED.value, Guard("deadline_passed")),)),
+    # A late regulator is reported to the supervisor once per state. A terminated case is not:
+    # both parties are told in the termination's own transaction (Art. 21's notice), so when
+    # the notice limit runs out the system closes it instead (see the tick).
+    row("escalate", [S.REGULATOR_REVIEW, S.MEDIATION], None, [Role.SYSTEM],
         guards=(Guard("deadline_passed"), Guard("escalated", False)),
         sets=(("escalated", True),)),
     row("withdraw", OPEN_STATES, S.WITHDRAWN, [Role.TOURIST]),
@@ -206,9 +238,9 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
     # their timelines, and the surviving case records what it absorbed.
     row("merge_into", OPEN_STATES, S.CLOSED, REGULATORS, reason_required=True),
     row("absorb_duplicate", OPEN_STATES, None, REGULATORS, reason_required=True),
-    # The appeal window of a declined case runs from the decline, so closing it must not
-    # restart the window; other outcomes start theirs when the case is closed.
-    row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM]),
+    # The appeal window of a declined case runs from the decline, so closing it neither
+    # restarts nor ends the window; other outcomes start theirs when the case is closed.
+    row("close", [S.DECLINED], S.CLOSED, [*REGULATORS, Role.SYSTEM], carries_deadline=True),
     row("close", [S.RESOLVED, S.TERMINATED, S.WITHDRAWN], S.CLOSED, [*REGULATORS, Role.SYSTEM],
         starts_deadline=DeadlineKind.APPEAL_WINDOW),
     row("reopen", [S.CLOSED, S.DECLINED], S.REGULATOR_REVIEW, [Role.TOURIST, *REGULATORS],
@@ -216,6 +248,10 @@ CASE_TRANSITIONS: tuple[Transition, ...] = (
         starts_deadline=DeadlineKind.ACCEPTANCE_DECISION),
 )
 # fmt: on
+
+# A state whose whole stay is capped, counted from entering it: every deadline started in it
+# (including restarts by self-transitions) ends by then at the latest.
+STAGE_CEILINGS: dict[StrEnum, DeadlineKind] = {S.MERCHANT_RESPONSE: DeadlineKind.MERCHANT_STAGE}
 
 
 def allowed_triggers(
@@ -263,6 +299,12 @@ def check(
     if transition.reason_required and not (reason and reason.strip()):
         raise refuse(RefusalCode.REASON_REQUIRED, "a reason is required.")
     _check_ground(transition, ground, refuse)
+    for value, guard in transition.ground_guards:
+        if ground is not None and str(ground) == value and not guard.holds(facts):
+            raise refuse(
+                RefusalCode.GUARD_FAILED,
+                f"ground {value!r} needs condition {guard.name}, which does not hold.",
+            )
     return transition
 
 
@@ -300,7 +342,11 @@ def validate_table(table: tuple[Transition, ...], facts_type: type) -> None:
             if (t.trigger, source) in seen:
                 raise ValueError(f"two rows for trigger {t.trigger!r} in state {source!r}")
             seen.add((t.trigger, source))
-        unknown = {g.fact for g in t.guards} | {name for name, _ in t.sets}
+        unknown = (
+            {g.fact for g in t.guards}
+            | {name for name, _ in t.sets}
+            | {g.fact for _, g in t.ground_guards}
+        )
         if unknown - fact_names:
             raise ValueError(f"{t.trigger!r} names unknown facts {sorted(unknown - fact_names)}")
         if not t.roles or not t.sources:
@@ -319,6 +365,8 @@ validate_table(CASE_TRANSITIONS, CaseFacts)
 
 __all__ = [
     "CASE_TRANSITIONS",
+    "FILING_STARTS_DEADLINE",
+    "STAGE_CEILINGS",
     "CaseFacts",
     "Facts",
     "Guard",

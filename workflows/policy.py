@@ -82,8 +82,14 @@ class Policy:
     """Time limits and reminder lead times. Limit fields are named after `DeadlineKind`s."""
 
     # Hainan tourism enterprise complaint guide (2025, trial): the enterprise handles a
-    # complaint within 24 h. Allowed up to MERCHANT_RESPONSE_CEILING.
+    # complaint within 24 h. Allowed up to the merchant stage's ceiling.
     merchant_response: TimeLimit = TimeLimit(24, LimitUnit.HOURS)
+    # 12315 ODR: the merchant stage ends 10 working days after routing, whatever happens in
+    # it (offers, counter-offers); an offer may give the tourist time to answer, never more.
+    merchant_stage: TimeLimit = MERCHANT_RESPONSE_CEILING
+    # SAMR Order 121: a complaint whose sender does not verify their identity is not accepted.
+    # Local policy choice: reminders as for other hour limits, then closed after 72 h.
+    identity_verification: TimeLimit = TimeLimit(72, LimitUnit.HOURS)
     # SAMR Order 20 Art. 14: decide whether to accept within 7 working days of receipt.
     acceptance_decision: TimeLimit = TimeLimit(7, LimitUnit.WORKING_DAYS)
     # SAMR Order 20 Art. 21(5): 45 working days from acceptance. A policy choice: Hainan's
@@ -101,6 +107,9 @@ class Policy:
     deposit_top_up: TimeLimit = TimeLimit(5, LimitUnit.WORKING_DAYS)
     # SAMR Order 20 Art. 15(4): not accepted after 3 years from knowing of the harm.
     complaint_time_bar_years: int = 3
+    # Tourism complaints (Order 32, verify): not accepted more than this many days after the
+    # travel contract ended. 0: no such bar (the default outside the tourism scope).
+    contract_filing_bar_days: int = 0
 
     # Reminders for limits counted in hours: when this share of the time has elapsed ...
     reminder_percents_elapsed: tuple[int, ...] = (50,)
@@ -118,14 +127,24 @@ class Policy:
                 raise ValueError(f"{kind}: expected a TimeLimit, got {limit!r}")
             _require(kind, _is_int_between(limit.amount, 1, None), "must be at least 1")
         _require(
-            "merchant_response",
-            _fits_within(self.merchant_response, MERCHANT_RESPONSE_CEILING),
+            "merchant_stage",
+            _fits_within(self.merchant_stage, MERCHANT_RESPONSE_CEILING),
             f"must not exceed {MERCHANT_RESPONSE_CEILING}",
+        )
+        _require(
+            "merchant_response",
+            _fits_within(self.merchant_response, self.merchant_stage),
+            f"must not exceed the merchant stage ({self.merchant_stage})",
         )
         _require(
             "complaint_time_bar_years",
             _is_int_between(self.complaint_time_bar_years, 1, None),
             "must be at least 1",
+        )
+        _require(
+            "contract_filing_bar_days",
+            _is_int_between(self.contract_filing_bar_days, 0, None),
+            "must be 0 (none) or more",
         )
         _require(
             "reminder_percents_elapsed",
@@ -182,11 +201,87 @@ def _require(field_name: str, ok: bool, problem: str) -> None:
 
 
 def _fits_within(limit: TimeLimit, ceiling: TimeLimit) -> bool:
-    """Whether `limit` always ends no later than a working-day `ceiling`.
+    """Whether `limit` always ends no later than `ceiling` counted from the same start.
 
-    n clock hours or calendar days end no later than n working days counted from the same
-    start, so hours compare as whole days and calendar days compare directly.
+    n clock hours end no later than n days of either kind, and n calendar days (extended to
+    the next working day) no later than n working days; the other mixes cannot be promised.
     """
+    if limit.unit is ceiling.unit:
+        return limit.amount <= ceiling.amount
+    if ceiling.unit is LimitUnit.HOURS:
+        return False
     if limit.unit is LimitUnit.HOURS:
         return limit.amount <= ceiling.amount * 24
-    return limit.amount <= ceiling.amount
+    return limit.unit is LimitUnit.CALENDAR_DAYS and limit.amount <= ceiling.amount
+
+
+# Scopes shipped by default. Tourism complaints (国家旅游局令第32号, verify, RULES.md): accept or
+# not within 5 working days, mediation within 60 days, and no complaint more than 90 days after
+# the travel contract ended. Applied to the travel-agency category everywhere in the province.
+DEFAULT_SCOPES: tuple[Mapping[str, Any], ...] = (
+    {
+        "category": "travel_agency",
+        "acceptance_decision": "5 working days",
+        "mediation": "60 calendar days",
+        "contract_filing_bar_days": 90,
+    },
+)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """The province's policy with scoped variations: per agency, per category, or both.
+
+    The most specific scope wins, in the order province -> agency -> category -> agency and
+    category; each scope changes only the keys it names. Configuration:
+    `{"merchant_response": "24 hours", "scopes": [{"agency": "amr-460200",
+    "category": "travel_agency", "mediation": "5 working days"}, ...]}`.
+    """
+
+    base: Mapping[str, Any]
+    scopes: tuple[Mapping[str, Any], ...] = DEFAULT_SCOPES
+
+    def __post_init__(self) -> None:
+        for scope in self.scopes:
+            unknown = set(scope) - {"agency", "category"} - {f.name for f in fields(Policy)}
+            if unknown:
+                raise ValueError(f"scopes: unknown keys {sorted(unknown)}")
+            if not scope.get("agency") and not scope.get("category"):
+                raise ValueError("scopes: each scope names an agency, a category or both")
+            self.resolve(scope.get("agency"), scope.get("category"))  # fails loudly now
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> PolicySet:
+        config = dict(config)
+        extra = config.pop("scopes", [])
+        if not isinstance(extra, list | tuple) or not all(isinstance(s, Mapping) for s in extra):
+            raise ValueError("scopes: expected a list of objects")
+        Policy.from_mapping(config)
+        return cls(config, (*DEFAULT_SCOPES, *extra))
+
+    @property
+    def province(self) -> Policy:
+        return self.resolve(None, None)
+
+    def resolve(self, agency: str | None, category: str | None) -> Policy:
+        merged = dict(self.base)
+        for scope in sorted(self.scopes, key=_specificity):
+            if _matches(scope, agency, category):
+                merged.update({k: v for k, v in scope.items() if k not in ("agency", "category")})
+        try:
+            return Policy.from_mapping(merged)
+        except ValueError as error:
+            raise ValueError(
+                f"policy for agency {agency!r}, category {category!r}: {error}"
+            ) from None
+
+
+def _specificity(scope: Mapping[str, Any]) -> int:
+    return (2 if scope.get("category") else 0) + (1 if scope.get("agency") else 0)
+
+
+def _matches(scope: Mapping[str, Any], agency: str | None, category: str | None) -> bool:
+    wanted_agency, wanted_category = scope.get("agency"), scope.get("category")
+    return (not wanted_agency or wanted_agency == agency) and (
+        not wanted_category or wanted_category == category
+    )

@@ -69,6 +69,11 @@ class DeadlineKind(StrEnum):
     """A time limit a transition starts. Each kind is also the name of its `Policy` field."""
 
     MERCHANT_RESPONSE = "merchant_response"
+    # The whole merchant stage (12315 online dispute resolution): a ceiling counted from
+    # routing that no offer or answer moves, never a deadline of its own.
+    MERCHANT_STAGE = "merchant_stage"
+    # Order 121: a complaint whose sender never verifies their identity is not accepted.
+    IDENTITY_VERIFICATION = "identity_verification"
     ACCEPTANCE_DECISION = "acceptance_decision"
     MEDIATION = "mediation"
     TERMINATION_NOTICE = "termination_notice"

@@ -18,3 +18,11 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """No fields: only the CSRF token, so another site cannot sign a user out."""
+
+
+class UnlockForm(FlaskForm):
+    """Ask for the e-mailed link that ends sign-in waits."""
+
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=255)]
+    )

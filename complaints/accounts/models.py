@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.database import UTCDateTime, enum_column_type, utcnow
@@ -54,6 +54,9 @@ class Account(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every session carries the generation it was opened in; sign-out, a new password or
+    # disabling the account moves it on, which ends every session (copied cookies included).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agency = relationship("Agency")
     enterprise = relationship("Enterprise")
@@ -61,3 +64,18 @@ class Account(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per account and client address: progressive delays for that client
+    only, so a stranger guessing from elsewhere never locks the owner out (issue 11.6)."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("account_id", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,24 +4,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from complaints.accounts import passwords
-from complaints.accounts.models import Account, AccountRole
+from complaints.accounts.models import Account, AccountRole, LoginThrottle
 from complaints.agencies.models import Agency
 from complaints.database import UTCDateTime
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+# Sign-in throttle per account *and client address* (issue 11.6): the first FREE_FAILURES
+# misses cost nothing; then each attempt from that client waits longer, up to MAX_DELAY.
+# A stranger elsewhere can slow only their own guesses, never lock the owner out; an e-mailed
+# unlock link (complaints.accounts.unlock) clears the waits when the owner shares the address.
+FREE_FAILURES = 5
+DELAYS_AFTER_FREE = (30, 60, 120, 240, 480)  # seconds; then MAX_DELAY
+MAX_DELAY = timedelta(minutes=15)
 
-# One message for every refusal: unknown email, wrong password, locked or disabled account
-# all look the same, so the form cannot be used to learn which emails have accounts.
+# One message for every refusal: unknown email, wrong password, a waiting client or a
+# disabled account all look the same, so the form cannot be used to learn which emails have
+# accounts.
 LOGIN_REFUSED = _l(
-    "Email or password is wrong, or the account is locked. After 5 failed attempts an "
-    "account is locked for 15 minutes."
+    "Email or password is wrong. After 5 failed attempts from one place, signing in from there "
+    "waits a little longer after each miss; an unlock link sent by email ends the wait."
 )
 
 
@@ -46,30 +53,35 @@ def account_by_email(email: str) -> Account | None:
     return db.session.scalar(select(Account).where(Account.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str, now: datetime) -> LoginResult:
+def authenticate(email: str, password: str, now: datetime, client: str = "-") -> LoginResult:
     """Check a password, counting the attempt first. Commits its own bookkeeping.
 
-    The attempt is counted with a conditional UPDATE before the (slow) hash check, so parallel
-    guesses each take one of the 5 slots and the 6th is refused without being checked; the
-    slot that reaches 5 sets the lock at once, and a correct password gives it back.
+    Every path costs one Argon2 verification (unknown email, a waiting client, a disabled or
+    invited account, a wrong or right password), so the answer time tells nothing. The attempt
+    is counted with a conditional UPDATE before the check, so parallel guesses from one client
+    each take one slot and those past the free ones wait without being checked; a correct
+    password clears the client's count.
     """
     account = account_by_email(email)
     if account is None:
         passwords.burn_a_verification(password)
         return LoginResult(None)
-    _forget_expired_lock(account.id, now)
-    if not _claim_attempt(account.id, now):
+    client = (client or "-")[:64]
+    if not _claim_attempt(account.id, client, now):
         db.session.commit()
+        passwords.burn_a_verification(password)
         return LoginResult(None)
     db.session.commit()
     db.session.refresh(account)
+    if not account.password_hash.startswith("$argon2"):  # invited, no password yet
+        passwords.burn_a_verification(password)
+        return LoginResult(None)
     if not (passwords.verify_password(account.password_hash, password) and account.active):
         return LoginResult(None)
     db.session.execute(
-        update(Account)
-        .where(Account.id == account.id)
-        .values(failed_logins=0, locked_until=None)
-        .execution_options(synchronize_session=False)
+        delete(LoginThrottle).where(
+            LoginThrottle.account_id == account.id, LoginThrottle.client == client
+        )
     )
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
@@ -78,39 +90,86 @@ def authenticate(email: str, password: str, now: datetime) -> LoginResult:
     return LoginResult(account)
 
 
-def _forget_expired_lock(account_id: int, now: datetime) -> None:
-    # Conditional on the lock still being there: of two racing requests only one resets it.
-    db.session.execute(
-        update(Account)
-        .where(Account.id == account_id, Account.locked_until <= now)
-        .values(failed_logins=0, locked_until=None)
-        .execution_options(synchronize_session=False)
+def _claim_attempt(account_id: int, client: str, now: datetime) -> bool:
+    _ensure_throttle_row(account_id, client, now)
+    failures = LoginThrottle.failures + 1
+    # The wait is set when the attempt is claimed (a correct password clears it), so the
+    # claims racing in after the last free one find the client already waiting.
+    waits = [
+        (failures == FREE_FAILURES + i, literal(now + timedelta(seconds=s), UTCDateTime()))
+        for i, s in enumerate(DELAYS_AFTER_FREE)
+    ]
+    blocked = case(
+        (failures < FREE_FAILURES, LoginThrottle.blocked_until),
+        *waits,
+        else_=literal(now + MAX_DELAY, UTCDateTime()),
     )
-
-
-def _claim_attempt(account_id: int, now: datetime) -> bool:
-    lock_until = literal(now + LOCKOUT, UTCDateTime())
     claimed = db.session.execute(
-        update(Account)
+        update(LoginThrottle)
         .where(
-            Account.id == account_id,
-            Account.failed_logins < MAX_FAILED_LOGINS,
-            or_(Account.locked_until.is_(None), Account.locked_until <= now),
+            LoginThrottle.account_id == account_id,
+            LoginThrottle.client == client,
+            or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until <= now),
         )
-        .values(
-            failed_logins=Account.failed_logins + 1,
-            locked_until=case(
-                (Account.failed_logins + 1 >= MAX_FAILED_LOGINS, lock_until),
-                else_=Account.locked_until,
-            ),
-        )
+        .values(failures=failures, blocked_until=blocked, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     return claimed == 1
 
 
-def is_locked(account: Account, now: datetime) -> bool:
-    return account.locked_until is not None and account.locked_until > now
+def _ensure_throttle_row(account_id: int, client: str, now: datetime) -> None:
+    exists = db.session.scalar(
+        select(LoginThrottle.id).where(
+            LoginThrottle.account_id == account_id, LoginThrottle.client == client
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                LoginThrottle(account_id=account_id, client=client, failures=0, updated_at=now)
+            )
+    except IntegrityError:
+        pass  # a parallel attempt from the same client created it
+
+
+def waiting_until(account: Account, client: str) -> datetime | None:
+    return db.session.scalar(
+        select(LoginThrottle.blocked_until).where(
+            LoginThrottle.account_id == account.id, LoginThrottle.client == client
+        )
+    )
+
+
+def clear_throttles(account_id: int) -> None:
+    """The owner proved the mailbox: every client's wait for this account ends."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.account_id == account_id))
+
+
+def end_all_sessions(account_id: int) -> None:
+    """Sign-out, a new password, disabling or removing: every session of the account ends,
+    copied cookies included (each session carries the generation it was opened in)."""
+    db.session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(session_generation=Account.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def change_password(account: Account, new_password: str) -> None:
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    account.password_hash = passwords.hash_password(new_password)
+    db.session.flush()
+    end_all_sessions(account.id)
+
+
+def disable_account(account: Account) -> None:
+    account.active = False
+    db.session.flush()
+    end_all_sessions(account.id)
 
 
 def create_account(

@@ -4,11 +4,11 @@ import secrets
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from complaints.admin import validators
 from complaints.admin.audit import Actor, change_row, changed_fields, write_changes
-from complaints.admin.importing import Counts, RowError, Validator
+from complaints.admin.importing import Counts, RowError, Validator, insert_rows
 from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.extensions import db
@@ -185,8 +185,7 @@ class OutletImport:
                     at=now,
                 )
             )
-        if inserts:
-            db.session.execute(insert(Outlet.__table__), inserts)
+        insert_rows(Outlet, inserts)
         if updates:
             db.session.execute(update(Outlet), updates)
         write_changes(changes)

@@ -12,11 +12,19 @@ from complaints.admin.audit import record_change
 from complaints.admin.forms import CalendarDayForm, CalendarYearForm, PolicyForm
 from complaints.admin.views import _actor, _admin_only, bp
 from complaints.clock import LOCAL_ZONE, local_today
+from complaints.credit.engine import CreditPolicy
+from complaints.credit.policy import current_credit_policy
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.policies import services as policies
 from complaints.timers.models import CalendarOverride, CalendarYear
-from complaints.timers.services import current_calendar, declare_year_complete, set_calendar_day
+from complaints.timers.services import (
+    current_calendar,
+    current_policy,
+    declare_year_complete,
+    set_calendar_day,
+)
+from workflows.policy import PolicySet
 
 
 def _shown(policy) -> list[tuple[str, str]]:
@@ -31,6 +39,16 @@ def _shown(policy) -> list[tuple[str, str]]:
     return shown
 
 
+def _in_force(kind: str, now):
+    if kind == policies.WORKFLOW:
+        return current_policy(at=now)
+    return current_credit_policy(now)
+
+
+def _parser(kind: str):
+    return PolicySet.from_mapping if kind == policies.WORKFLOW else CreditPolicy.from_mapping
+
+
 def _render_policies(form=None, status=200):
     now = utcnow()
     kinds = []
@@ -39,7 +57,7 @@ def _render_policies(form=None, status=200):
         kinds.append(
             {
                 "kind": kind,
-                "values": _shown(policies.policy_at(kind, now)),
+                "values": _shown(_in_force(kind, now)),
                 "environment": json.dumps(policies.environment_values(kind), ensure_ascii=False),
                 "current": version,
                 "history": policies.history(kind),
@@ -71,7 +89,12 @@ def add_policy_version():
         values = json.loads(form.values.data)
         effective = form.effective_from.data.replace(tzinfo=LOCAL_ZONE)
         version = policies.add_version(
-            form.kind.data, values, effective, _actor().label, form.reason.data.strip()
+            form.kind.data,
+            values,
+            effective,
+            _actor().label,
+            form.reason.data.strip(),
+            parse=_parser(form.kind.data),
         )
     except (json.JSONDecodeError, policies.PolicyRefused) as refused:
         db.session.rollback()

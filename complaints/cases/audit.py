@@ -5,27 +5,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from complaints.audit_chain import GENESIS_HASH, append_chained, canonical_digest
 from complaints.cases.models import Case, CaseEvent
 from complaints.extensions import db
 from workflows.states import CaseState, Role
 
 
 def event_digest(event: CaseEvent) -> str:
-    body = {
-        "case_id": event.case_id,
-        "seq": event.seq,
-        "trigger": event.trigger,
-        "from": event.from_state.value if event.from_state else None,
-        "to": event.to_state.value,
-        "role": event.actor_role.value,
-        "actor": event.actor_id,
-        "reason": event.reason,
-        "ground": event.ground,
-        "at": event.created_at.isoformat(),
-        "prev": event.prev_hash,
-    }
-    return canonical_digest(body)
+    return event.digest()
 
 
 def append_event(
@@ -53,7 +39,7 @@ def append_event(
         ground=ground,
         created_at=now,
     )
-    return append_chained(event, CaseEvent.case_id, case.id, event_digest, first=first)
+    return event.append(first=first)
 
 
 @dataclass(frozen=True)
@@ -64,16 +50,8 @@ class BrokenLink:
 
 
 def verify_case_chain(events: list[CaseEvent]) -> BrokenLink | None:
-    expected_prev = GENESIS_HASH
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            return BrokenLink(event.case_id, event.seq, f"expected event {expected_seq}")
-        if event.prev_hash != expected_prev:
-            return BrokenLink(event.case_id, event.seq, "previous hash does not match")
-        if event_digest(event) != event.hash:
-            return BrokenLink(event.case_id, event.seq, "contents changed after writing")
-        expected_prev = event.hash
-    return None
+    broken = CaseEvent.first_break(events)
+    return BrokenLink(events[0].case_id, *broken) if broken else None
 
 
 def verify_all_chains(batch_size: int = 500):

@@ -1,4 +1,5 @@
-"""Evidence photos: type checked by content, metadata (EXIF location) stripped by re-encoding."""
+"""Evidence photos: type checked by content, every metadata block (EXIF location, comments,
+profiles) stripped by re-encoding the pixels alone."""
 
 import hashlib
 import io
@@ -14,6 +15,8 @@ from complaints.extensions import db
 
 ACCEPTED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
+    # Phones' multi-picture JPEGs (portrait depth maps, bursts): the first frame is the photo.
+    "MPO": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
@@ -45,19 +48,25 @@ def clean_image(raw: bytes, filename: str, max_bytes: int) -> CleanImage:
                 )
             if probe.width * probe.height > MAX_PIXELS:
                 raise EvidenceRejected(_("%(name)s has too many pixels.", name=filename))
+            probe.seek(0)
             probe.load()
             upright = ImageOps.exif_transpose(probe)
+            # Only pixels leave: a fresh image carries no comment, ICC, XMP, EXIF or text
+            # chunk, which Pillow would otherwise copy from `info` when saving.
+            pixels = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+            if upright.mode == "P":
+                pixels.putpalette(upright.getpalette())
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise EvidenceRejected(
             _("%(name)s is not a readable JPEG, PNG or WebP photo.", name=filename)
         ) from exc
     content_type, extension = ACCEPTED_FORMATS[image_format]
     out = io.BytesIO()
-    # Re-encoding from pixels drops EXIF, GPS and any trailing payload, by construction.
-    if image_format == "JPEG":
-        upright.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    # Re-encoding from pixels drops EXIF, GPS, comments and any trailing payload.
+    if content_type == "image/jpeg":
+        pixels.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
     else:
-        upright.save(out, image_format)
+        pixels.save(out, image_format)
     return CleanImage(out.getvalue(), content_type, extension)
 
 

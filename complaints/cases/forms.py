@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -12,20 +13,30 @@ from wtforms import (
     DateField,
     HiddenField,
     MultipleFileField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from complaints.cases.models import Remedy
 from complaints.categories import Category
 from complaints.clock import local_today
+from complaints.database import utcnow
+from workflows.deadlines import is_contract_barred, is_time_barred
+from workflows.policy import Policy
 
 MAX_AMOUNT = Decimal("10000000.00")
 SUBMISSION_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-TIME_BAR_YEARS = 3  # SAMR Art. 15(4): more than 3 years after the harm is not accepted
 
 REMEDY_LABELS = {
     Remedy.REFUND: _l("Full refund"),
@@ -78,7 +89,30 @@ def to_e164(raw: str | None) -> str:
         raise ValidationError(
             _l("This is not a valid phone number; add the country code if it is not Chinese.")
         )
+    _check_sms_policy(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+TEXTABLE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def _check_sms_policy(number) -> None:
+    """SMS pumping (issue 11.8): we text only mobile numbers (never premium-rate, shared-cost
+    or other paid ranges), of the calling codes the deployment allows."""
+    if phonenumbers.number_type(number) not in TEXTABLE_TYPES:
+        raise ValidationError(
+            _l("Enter a mobile number: we send your case link and code by text message.")
+        )
+    allowed = current_app.config.get("SMS_ALLOWED_COUNTRY_CODES") or frozenset()
+    if allowed and number.country_code not in allowed:
+        raise ValidationError(
+            _l(
+                "We cannot send text messages to +%(code)d numbers. Enter a Chinese mobile number or one from another country we serve.",
+                code=number.country_code,
+            )
+        )
 
 
 class ComplaintForm(FlaskForm):
@@ -98,7 +132,15 @@ class ComplaintForm(FlaskForm):
     )
     occurred_on = DateField(
         _l("When did it happen"),
+        # Year first only: 04/12/2026 is April in one country and December in another.
+        format=["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"],
         validators=[InputRequired(_l("Enter the date it happened."))],
+    )
+    harm_known_on = DateField(
+        _l("When you found out about the harm, if later"), validators=[Optional()]
+    )
+    contract_ended_on = DateField(
+        _l("For a package tour: the day the tour contract ended"), validators=[Optional()]
     )
     amount_paid = MoneyField(_l("Amount paid (CNY)"))
     amount_claimed = MoneyField(_l("Amount you ask for (CNY)"))
@@ -115,6 +157,17 @@ class ComplaintForm(FlaskForm):
     phone = StringField(
         _l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number."))]
     )
+    tourist_address = StringField(
+        _l("Your address (optional)"), validators=[Optional(), Length(max=255)]
+    )
+    first_answer = RadioField(
+        _l("Who answers first"),
+        choices=[
+            SelectChoice("merchant", _l("Let the merchant answer first")),
+            SelectChoice("regulator", _l("Send it straight to the regulator")),
+        ],
+        default="merchant",
+    )
     language = SelectField(
         _l("Language for messages"),
         choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
@@ -125,16 +178,53 @@ class ComplaintForm(FlaskForm):
         if not SUBMISSION_KEY_PATTERN.match(field.data or ""):
             raise ValidationError(_l("This form is damaged; reload the page."))
 
+    # The view sets these: the time limits for the chosen category, and the calendar.
+    policy_for = staticmethod(lambda category: Policy())
+    calendar = None
+
     def validate_occurred_on(self, field):
-        today = local_today()
-        if field.data > today + timedelta(days=1):
+        if field.data is None:  # typed, but not a date we can read
+            field.errors[:] = []
+            raise StopValidation(_l("Enter the date as year-month-day, for example 2026-12-03."))
+        if field.data > local_today(utcnow()) + timedelta(days=1):
             raise ValidationError(_l("The date cannot be in the future."))
-        if field.data < today.replace(year=today.year - TIME_BAR_YEARS):
-            raise ValidationError(
+
+    def validate_harm_known_on(self, field):
+        if field.data is None:
+            return
+        if field.data > local_today(utcnow()) + timedelta(days=1):
+            raise ValidationError(_l("The date cannot be in the future."))
+        if self.occurred_on.data and field.data < self.occurred_on.data:
+            raise ValidationError(_l("You cannot have found out before it happened."))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not valid or self.calendar is None:
+            return valid
+        now = utcnow()
+        policy = self.policy_for(self.category.data)
+        known = self.harm_known_on.data or self.occurred_on.data
+        if is_time_barred(known, now, policy, self.calendar):
+            target = self.harm_known_on if self.harm_known_on.data else self.occurred_on
+            target.errors = [
+                *target.errors,
                 _l(
-                    "A complaint more than 3 years after you knew of the harm cannot be accepted (SAMR Order 20, Art. 15)."
-                )
-            )
+                    "More than %(years)d years have passed since you knew of the harm: the regulator cannot accept this complaint (SAMR Order 20, Art. 15).",
+                    years=policy.complaint_time_bar_years,
+                ),
+            ]
+            valid = False
+        ended = self.contract_ended_on.data
+        if ended is not None and is_contract_barred(ended, now, policy, self.calendar):
+            self.contract_ended_on.errors = [
+                *self.contract_ended_on.errors,
+                _l(
+                    "A tour complaint must be made within %(days)d days after the contract ended.",
+                    days=policy.contract_filing_bar_days,
+                ),
+            ]
+            valid = False
+        return valid
 
     def validate_amount_claimed(self, field):
         if field.amount == 0 and self.remedy.data in (

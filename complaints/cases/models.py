@@ -10,9 +10,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.categories import Category
 from complaints.database import UTCDateTime, enum_column_type, utcnow
 from complaints.extensions import db
@@ -41,6 +44,14 @@ class Case(db.Model):
         CheckConstraint("amount_claimed_fen >= 0", name="amount_claimed_not_negative"),
         # The console queue: an agency's cases by state, in id order for its keyset cursor.
         Index("ix_cases_agency_state_id", "agency_id", "state", "id"),
+        # The retention sweep: only cases whose personal data is still there.
+        Index(
+            "ix_cases_retention_due",
+            "state",
+            "state_entered_at",
+            postgresql_where=text("personal_data_purged_at IS NULL"),
+            sqlite_where=text("personal_data_purged_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +69,13 @@ class Case(db.Model):
     category: Mapped[Category] = mapped_column(enum_column_type(Category, "category"))
     description: Mapped[str] = mapped_column(Text)
     occurred_on: Mapped[date]
+    # When the complainant knew or should have known of the harm, if later than it happened:
+    # the time bar counts from here (SAMR Order 20 Art. 15(4)).
+    harm_known_on: Mapped[date | None]
+    # A package tour's contract end (Order 32's 90-day filing bar counts from it).
+    contract_ended_on: Mapped[date | None]
+    # 12315 ODR is the consumer's choice: let the merchant answer first, or go to the regulator.
+    merchant_first: Mapped[bool] = mapped_column(default=True, server_default=true())
     amount_paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_claimed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     remedy: Mapped[Remedy] = mapped_column(enum_column_type(Remedy, "remedy"))
@@ -65,6 +83,8 @@ class Case(db.Model):
     # Personal data: shown in full only to the tourist and the handling regulator.
     tourist_name: Mapped[str] = mapped_column(String(128))
     tourist_phone: Mapped[str] = mapped_column(String(20), index=True)
+    # Art. 9 asks for the complainant's address; optional for a tourist far from home.
+    tourist_address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     language: Mapped[str] = mapped_column(String(8))
     contact_consent: Mapped[bool] = mapped_column(default=False)
     # Set when the tourist typed the SMS code (SAMR Order 121: a real-name complaint).
@@ -75,6 +95,8 @@ class Case(db.Model):
     submission_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Retention (complaints.privacy): the tourist's name, number, photos and messages removed.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Workflow facts that live between transitions (see workflows.machine.CaseFacts).
     offer_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -98,15 +120,16 @@ class Case(db.Model):
     )
 
 
-class CaseEvent(db.Model):
+class CaseEvent(HashChained, db.Model):
     """Append-only audit row per transition, hash-chained within its case."""
 
     __tablename__ = "case_events"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __chain_owner__ = "case_id"
+    __chain_extra__ = ("ground",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CaseState | None] = mapped_column(enum_column_type(CaseState, "from_state"))
     to_state: Mapped[CaseState] = mapped_column(enum_column_type(CaseState, "to_state"))
@@ -115,8 +138,6 @@ class CaseEvent(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     ground: Mapped[str | None] = mapped_column(String(48))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship(back_populates="events")
 

@@ -2,42 +2,44 @@
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, cast, func, literal
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from complaints.cases.models import CaseNumberSequence
 from complaints.clock import LOCAL_ZONE
 from complaints.extensions import db
 
-
-def next_case_number(city_code: str, now: datetime) -> str:
-    day = now.astimezone(LOCAL_ZONE).strftime("%Y%m%d")
-    prefix = f"{city_code}-{day}"
-    value = _draw(prefix)
-    return f"HN-{prefix}-{value:06d}"
+WIDTH = 6
 
 
-def _draw(prefix: str) -> int:
-    """One atomic upsert: concurrent submissions in one city never draw the same number.
+def number_prefix(city_code: str, now: datetime) -> str:
+    return f"{city_code}-{now.astimezone(LOCAL_ZONE).strftime('%Y%m%d')}"
 
-    On PostgreSQL the number is drawn in a transaction of its own and committed at once. Drawn
-    inside the filing's transaction, the counter row stayed locked through every later
-    statement and the commit, and all filings of a city queued on it (the benchmark showed
-    1.6 of 4 workers waiting there). The price is a gap when a filing then fails, which case
-    numbers may have. SQLite has a single writer anyway, and a second connection would wait
-    for the filing's own lock, so there it stays in the filing's transaction.
+
+def next_case_number(city_code: str, now: datetime) -> str | ColumnElement[str]:
+    """The next number, as a SQL expression for the case's INSERT on PostgreSQL.
+
+    PostgreSQL: nextval() on the day's sequence (migration pipeline_01) inside the filing's own
+    INSERT, so no statement, transaction or row lock of its own. A sequence never takes a
+    number back: a failed filing leaves a gap, which case numbers may have. SQLite (a single
+    writer anyway): an atomic upsert of the day's counter row in the filing's transaction.
     """
+    prefix = number_prefix(city_code, now)
+    if db.session.get_bind().dialect.name == "postgresql":
+        drawn = func.anxin_next_case_number(prefix)
+        return literal(f"HN-{prefix}-") + func.lpad(cast(drawn, String), WIDTH, "0")
+    return f"HN-{prefix}-{_draw_sqlite(prefix):0{WIDTH}d}"
+
+
+def _draw_sqlite(prefix: str) -> int:
     table = CaseNumberSequence.__table__
-    is_postgres = db.session.get_bind().dialect.name == "postgresql"
-    dialect = postgresql if is_postgres else sqlite
     statement = (
-        dialect.insert(table)
+        sqlite.insert(table)
         .values(prefix=prefix, last_value=1)
         .on_conflict_do_update(
             index_elements=[table.c.prefix], set_={"last_value": table.c.last_value + 1}
         )
         .returning(table.c.last_value)
     )
-    if not is_postgres:
-        return db.session.execute(statement).scalar_one()
-    with db.engine.begin() as connection:
-        return connection.execute(statement).scalar_one()
+    return db.session.execute(statement).scalar_one()

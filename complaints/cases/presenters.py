@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from complaints.cases.models import Case
-from workflows.states import CaseState
+from complaints.presentation import limit_text
+from complaints.timers.services import current_policy
+from workflows.states import CaseState, DeadlineKind
 
 STATE_LABELS = {
     CaseState.SUBMITTED: _l("Received"),
@@ -28,9 +31,6 @@ NEXT_STEPS = {
         "The merchant has been asked to answer. If they do not answer in time, the regulator "
         "takes over automatically."
     ),
-    CaseState.REGULATOR_REVIEW: _l(
-        "The regulator decides whether to accept the complaint within 7 working days."
-    ),
     CaseState.MEDIATION: _l("The regulator is mediating between you and the merchant."),
     CaseState.RESOLVED: _l("The complaint was resolved. It will be closed shortly."),
     CaseState.DECLINED: _l("The regulator did not accept the complaint; the reason is below."),
@@ -41,6 +41,7 @@ NEXT_STEPS = {
 
 TRIGGER_LABELS = {
     "submit": _l("Complaint received"),
+    "deadline_recomputed": _l("A date moved after a correction of the official calendar"),
 }
 
 
@@ -60,10 +61,19 @@ def tracking_view(case: Case) -> dict:
         )
         for event in case.events
     ]
+    # The time limits quoted are this case's policy (its agency and category), never constants.
+    if case.state is CaseState.REGULATOR_REVIEW:
+        limit = current_policy(case).limit_for(DeadlineKind.ACCEPTANCE_DECISION)
+        next_step = _(
+            "The regulator decides whether to accept the complaint within %(limit)s.",
+            limit=limit_text(limit),
+        )
+    else:
+        next_step = NEXT_STEPS[case.state]
     return {
         "case": case,
         "state_label": STATE_LABELS[case.state],
-        "next_step": NEXT_STEPS[case.state],
+        "next_step": next_step,
         "timeline": timeline,
         "evidence_count": len(case.evidence),
     }

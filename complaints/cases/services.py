@@ -6,17 +6,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from complaints.agencies.routing import route_agency
+from complaints import lookups
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
-from complaints.duplicates.services import flag_possible_duplicates
+from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise, Outlet
-from complaints.notices.services import notify_case_received
+from complaints.timers.services import start_deadline
+from workflows.machine import FILING_STARTS_DEADLINE
 from workflows.states import CaseState, Role
 
 
@@ -36,6 +38,10 @@ class ComplaintInput:
     contact_consent: bool
     source: CaseSource
     submission_key: str
+    harm_known_on: date | None = None
+    contract_ended_on: date | None = None
+    merchant_first: bool = True
+    tourist_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,18 +79,22 @@ def tracking_path(tracking_key: str) -> str:
 def file_complaint(
     data: ComplaintInput, *, secret_key: str, public_base_url: str, now: datetime
 ) -> FiledComplaint:
+    """One INSERT claims the submission key: a retried or double-tapped submission finds the
+    case the first one made (created=False) without a separate look-up on the way in.
+
+    Everything happens in the caller's transaction and flushes only: the case (its number
+    drawn inside the INSERT), the staged evidence, the first audit event, and CaseFiled's
+    subscribers (receipt, phone code, duplicate flags, their outbox rows).
+    """
     tracking_key = tracking_key_for(data.submission_key, secret_key)
-    existing = case_for_submission(data.submission_key)
-    if existing is not None:
-        return FiledComplaint(existing, tracking_key, created=False)
-
-    enterprise = db.session.get(Enterprise, data.enterprise_id)
-    outlet = db.session.get(Outlet, data.outlet_id) if data.outlet_id else None
+    enterprise = lookups.get(Enterprise, data.enterprise_id)
+    outlet = lookups.get(Outlet, data.outlet_id) if data.outlet_id else None
     division_code = outlet.division_code if outlet else enterprise.division_code
-    division = db.session.get(Division, division_code)
-    agency = route_agency(division_code, data.category)
+    division = lookups.get(Division, division_code)
+    agency = lookups.routed_agency(division_code, data.category)
+    submission_key_hash = hash_key(data.submission_key)
 
-    case = Case(
+    values = dict(
         number=next_case_number(division.city_code, now),
         state=CaseState.SUBMITTED,
         state_entered_at=now,
@@ -96,6 +106,10 @@ def file_complaint(
         category=data.category,
         description=data.description,
         occurred_on=data.occurred_on,
+        harm_known_on=data.harm_known_on,
+        contract_ended_on=data.contract_ended_on,
+        merchant_first=data.merchant_first,
+        tourist_address=data.tourist_address,
         amount_paid_fen=data.amount_paid_fen,
         amount_claimed_fen=data.amount_claimed_fen,
         remedy=data.remedy,
@@ -104,15 +118,23 @@ def file_complaint(
         language=data.language,
         contact_consent=data.contact_consent,
         tracking_key_hash=hash_key(tracking_key),
-        submission_key_hash=hash_key(data.submission_key),
+        submission_key_hash=submission_key_hash,
         created_at=now,
     )
-    db.session.add(case)
-    db.session.flush()
+    case = db.session.scalars(
+        insert_for(Case)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
+        .returning(Case),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if case is None:
+        return FiledComplaint(case_for_submission(data.submission_key), tracking_key, False)
     db.session.execute(
         update(Evidence)
-        .where(Evidence.submission_key_hash == case.submission_key_hash, Evidence.case_id.is_(None))
+        .where(Evidence.submission_key_hash == submission_key_hash, Evidence.case_id.is_(None))
         .values(case_id=case.id)
+        .execution_options(synchronize_session=False)
     )
     append_event(
         case,
@@ -124,7 +146,27 @@ def file_complaint(
         now=now,
         first=True,
     )
-    notify_case_received(case, tracking_url=public_base_url + tracking_path(tracking_key))
-    flag_possible_duplicates(case, now)
+    # Order 121: the time to verify the complainant's identity starts now.
+    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now)
+    publish(
+        CaseFiled(case=case, tracking_url=public_base_url + tracking_path(tracking_key), now=now)
+    )
     db.session.flush()
     return FiledComplaint(case, tracking_key, created=True)
+
+
+def insert_for(model):
+    """INSERT with ON CONFLICT for the session's database."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def phone_verified(case: Case, now: datetime) -> None:
+    """Order 121: a complaint is handled once the complainant's identity is verified.
+
+    Published as PhoneVerified; the workflow's subscriber routes a case still waiting for it.
+    """
+    first_time = case.phone_verified_at is None
+    case.phone_verified_at = now
+    if first_time:
+        publish(PhoneVerified(case=case, now=now))

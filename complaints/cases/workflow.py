@@ -8,14 +8,13 @@ the composition root (notices, credit, ...) handle — all in the caller's trans
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.events import CaseTransitioned, publish
 from complaints.extensions import db
 from complaints.timers import services as timers
-from complaints.timers.models import CaseDeadline
+from workflows.grounds import order_121_applies
 from workflows.machine import CaseFacts, Transition, allowed_triggers, apply_effects, check
 from workflows.states import DeadlineKind, Role
 
@@ -33,15 +32,18 @@ SYSTEM = Actor(Role.SYSTEM)
 
 def case_facts(case: Case, now: datetime) -> CaseFacts:
     deadline = timers.open_deadline_for(case.id)
-    passed = deadline is not None and deadline.due_at <= now
+    # A paused clock has not passed, whatever its (old) due time says.
+    passed = deadline is not None and deadline.paused_at is None and deadline.due_at <= now
     in_appeal = deadline is not None and deadline.kind is DeadlineKind.APPEAL_WINDOW and not passed
     return CaseFacts(
-        merchant_participates=case.enterprise.answers_first,
+        # The merchant answers first only if enrolled and the consumer chose it (12315 ODR).
+        merchant_participates=case.enterprise.answers_first and case.merchant_first,
         offer_pending=case.offer_pending,
         appraisal_paused=case.appraisal_paused,
         within_appeal_window=in_appeal,
         deadline_passed=passed and deadline.kind is not DeadlineKind.APPEAL_WINDOW,
         escalated=case.escalated,
+        received_under_order_121=order_121_applies(local_today(case.created_at)),
     )
 
 
@@ -73,8 +75,10 @@ def fire(
     if after != before:
         case.state = after
         case.state_entered_at = now
-    if trigger == "resume_after_appraisal":
-        _extend_for_appraisal(case, now)
+    elif new_facts.appraisal_paused != facts.appraisal_paused:
+        # SAMR Art. 20: testing or appraisal time does not count; the clock stands still.
+        pause_or_resume = timers.pause_clock if new_facts.appraisal_paused else timers.resume_clock
+        pause_or_resume(case.id, now)
     db.session.flush()  # the version check happens here
     event = append_event(
         case,
@@ -88,7 +92,14 @@ def fire(
         now=now,
     )
     if after != before or transition.starts_deadline is not None:
-        timers.open_deadline(case.id, transition, after, now)
+        timers.open_deadline(
+            case.id,
+            transition,
+            after,
+            now,
+            stage_entered_at=case.state_entered_at,
+            policy=timers.current_policy(case),
+        )
     publish(
         CaseTransitioned(
             case=case,
@@ -102,25 +113,6 @@ def fire(
         )
     )
     return event
-
-
-def _extend_for_appraisal(case: Case, now: datetime) -> None:
-    """SAMR Art. 20: time spent on testing or appraisal does not count toward mediation."""
-    paused_at = db.session.scalar(
-        select(CaseEvent.created_at)
-        .where(CaseEvent.case_id == case.id, CaseEvent.trigger == "pause_for_appraisal")
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    )
-    deadline: CaseDeadline | None = timers.open_deadline_for(case.id)
-    if paused_at is None or deadline is None:
-        return
-    from workflows.calendar import DeadlineResult
-
-    extended = timers.current_calendar().extend_for_pause(
-        DeadlineResult(deadline.due_at, deadline.provisional), paused_at, now
-    )
-    deadline.due_at, deadline.provisional = extended.due, extended.provisional
 
 
 def route(case: Case, now: datetime) -> CaseEvent:

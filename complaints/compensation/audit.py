@@ -2,10 +2,10 @@
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import groupby
 
 from sqlalchemy import func, select
 
-from complaints.audit_chain import GENESIS_HASH, append_chained, canonical_digest
 from complaints.compensation.ledger import Problem
 from complaints.compensation.models import (
     AccountKind,
@@ -28,19 +28,7 @@ OUTSTANDING_STATES = (
 
 
 def event_digest(event: ClaimEvent) -> str:
-    body = {
-        "claim_id": event.claim_id,
-        "seq": event.seq,
-        "trigger": event.trigger,
-        "from": event.from_state.value if event.from_state else None,
-        "to": event.to_state.value,
-        "role": event.actor_role.value,
-        "actor": event.actor_id,
-        "reason": event.reason,
-        "at": event.created_at.isoformat(),
-        "prev": event.prev_hash,
-    }
-    return canonical_digest(body)
+    return event.digest()
 
 
 def append_claim_event(
@@ -64,23 +52,15 @@ def append_claim_event(
         reason=reason,
         created_at=now,
     )
-    return append_chained(event, ClaimEvent.claim_id, claim.id, event_digest)
+    return event.append()
 
 
 def verify_claim_chains() -> Iterator[Problem]:
     events = db.session.scalars(select(ClaimEvent).order_by(ClaimEvent.claim_id, ClaimEvent.seq))
-    claim_id, expected_seq, expected_prev = None, 1, GENESIS_HASH
-    for event in events:
-        if event.claim_id != claim_id:
-            claim_id, expected_seq, expected_prev = event.claim_id, 1, GENESIS_HASH
-        where = f"claim {event.claim_id}: event {event.seq}"
-        if event.seq != expected_seq:
-            yield Problem(f"{where}: expected event {expected_seq}")
-        elif event.prev_hash != expected_prev:
-            yield Problem(f"{where}: previous hash does not match")
-        elif event_digest(event) != event.hash:
-            yield Problem(f"{where}: contents changed after writing")
-        expected_seq, expected_prev = event.seq + 1, event.hash
+    for claim_id, chain in groupby(events, key=lambda event: event.claim_id):
+        broken = ClaimEvent.first_break(chain)
+        if broken:
+            yield Problem(f"claim {claim_id}: event {broken[0]}: {broken[1]}")
 
 
 def reconcile_claims() -> Iterator[Problem]:
@@ -92,7 +72,8 @@ def reconcile_claims() -> Iterator[Problem]:
             .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
             .where(
                 LedgerTransaction.kind == TransactionKind.PAYOUT,
-                LedgerAccount.kind == AccountKind.MERCHANT_RECEIVABLE,
+                # The payout charged the merchant (frozen) or, for a small claim, the fund.
+                LedgerAccount.kind.in_([AccountKind.MERCHANT_RECEIVABLE, AccountKind.FUND_EXPENSE]),
             )
             .group_by(LedgerTransaction.claim_id)
         ).all()
@@ -116,7 +97,7 @@ def _receivables_match_claims() -> Iterator[Problem]:
         (fund_id, enterprise_id): total
         for fund_id, enterprise_id, total in db.session.execute(
             select(Claim.fund_id, Claim.enterprise_id, func.sum(Claim.amount_fen))
-            .where(Claim.state.in_(OUTSTANDING_STATES))
+            .where(Claim.state.in_(OUTSTANDING_STATES), Claim.merchant_frozen.is_(True))
             .group_by(Claim.fund_id, Claim.enterprise_id)
         )
     }

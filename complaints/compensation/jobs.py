@@ -27,12 +27,11 @@ from complaints.compensation.payouts import (
     PayoutPending,
     configured_provider,
 )
-from complaints.compensation.recovery import open_recovery
+from complaints.compensation.recovery import is_small_claim, open_recovery
 from complaints.compensation.services import ClaimConflict, fire
-from complaints.credit import services as credit
 from complaints.database import utcnow
+from complaints.events import CompensationPaid, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from workflows.states import CompensationState, Role
 
 log = logging.getLogger(__name__)
@@ -142,13 +141,22 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         payout_note="",
     )
     payable = ledger.account(AccountKind.TOURIST_PAYABLE, fund_id=claim.fund_id)
-    receivable = ledger.account(
-        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
-    )
+    # Small claims pay without freezing the merchant (RULES.md, Sanya 2024): the fund bears
+    # the cost, with no receivable and no recovery, unless the case later finds it liable.
+    frozen = not is_small_claim(claim)
+    if frozen:
+        charged = ledger.account(
+            AccountKind.MERCHANT_RECEIVABLE,
+            fund_id=claim.fund_id,
+            enterprise_id=claim.enterprise_id,
+        )
+    else:
+        charged = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
+        claim.merchant_frozen = False
     ledger.post(
         TransactionKind.PAYOUT,
         f"claim:{claim.id}:payout",
-        [ledger.Leg(payable, -claim.amount_fen), ledger.Leg(receivable, claim.amount_fen)],
+        [ledger.Leg(payable, -claim.amount_fen), ledger.Leg(charged, claim.amount_fen)],
         # With the manual backend the fund manager who typed the reference made the transfer.
         actor_role=Role.FUND_MANAGER if claim.entered_reference_by else Role.SYSTEM,
         actor_id=claim.entered_reference_by,
@@ -157,6 +165,6 @@ def _record_payout(claim: Claim, reference: str, provider_name: str) -> None:
         claim_id=claim.id,
         memo=f"paid to the tourist via {provider_name}, reference {reference}",
     )
-    announce(claim.case, "compensation_paid", amount_fen=claim.amount_fen)
-    credit.on_compensation_paid(claim.enterprise_id, claim.case_id, now)
-    open_recovery(claim, now=now)
+    publish(CompensationPaid(claim=claim, now=now, merchant_frozen=frozen))
+    if frozen:
+        open_recovery(claim, now=now)

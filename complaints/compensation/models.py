@@ -19,9 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from complaints.audit_chain import HashChained
 from complaints.database import UTCDateTime, enum_column_type, utcnow
 from complaints.extensions import db
 from workflows.states import CompensationState, Role
@@ -72,6 +74,9 @@ class AccountKind(StrEnum):
     TOURIST_PAYABLE = "tourist_payable"  # fund cash set aside for tourists, payout in flight
     MERCHANT_RECEIVABLE = "merchant_receivable"  # paid for a merchant, frozen against it
     MERCHANT_DEPOSIT = "merchant_deposit"  # a travel agency's quality guarantee deposit
+    # Small claims the fund paid without freezing anyone (Sanya's 2024 track): the fund's own
+    # cost until a case finds the merchant liable and it becomes a receivable after all.
+    FUND_EXPENSE = "fund_expense"
     # Sources: never above zero; their balance (negated) is how much came in that way.
     FUND_CONTRIBUTIONS = "fund_contributions"  # budget money paid into the fund
     DEPOSIT_LODGED = "deposit_lodged"  # what the agency lodged, owed back to it one day
@@ -83,6 +88,7 @@ ASSET_KINDS = frozenset(
         AccountKind.TOURIST_PAYABLE,
         AccountKind.MERCHANT_RECEIVABLE,
         AccountKind.MERCHANT_DEPOSIT,
+        AccountKind.FUND_EXPENSE,
     }
 )
 _ASSET_VALUES = ", ".join(f"'{kind.value}'" for kind in sorted(ASSET_KINDS))
@@ -119,6 +125,7 @@ class TransactionKind(StrEnum):
     DEPOSIT_DEDUCTION = "deposit_deduction"
     RETURN_TO_FUND = "return_to_fund"
     DEPOSIT_LODGEMENT = "deposit_lodgement"
+    LIABILITY_FOUND = "liability_found"  # a small claim's cost moves onto the liable merchant
 
 
 class LedgerTransaction(db.Model):
@@ -199,6 +206,9 @@ class Claim(db.Model):
     payout_provider: Mapped[str | None] = mapped_column(String(32))
     payout_reference: Mapped[str | None] = mapped_column(String(96))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False for a small claim paid without freezing the merchant (no receivable, no recovery)
+    # until a case finds the merchant liable.
+    merchant_frozen: Mapped[bool] = mapped_column(default=True, server_default=true())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -246,15 +256,15 @@ class RecoveryOrder(db.Model):
     enterprise = relationship("Enterprise")
 
 
-class ClaimEvent(db.Model):
+class ClaimEvent(HashChained, db.Model):
     """Append-only audit row per claim transition, hash-chained within its claim."""
 
     __tablename__ = "claim_events"
     __table_args__ = (UniqueConstraint("claim_id", "seq", name="uq_claim_events_claim_seq"),)
+    __chain_owner__ = "claim_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
-    seq: Mapped[int]
     trigger: Mapped[str] = mapped_column(String(48))
     from_state: Mapped[CompensationState | None] = mapped_column(
         enum_column_type(CompensationState, "from_state")
@@ -266,7 +276,5 @@ class ClaimEvent(db.Model):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     claim: Mapped[Claim] = relationship(back_populates="events")

@@ -30,10 +30,16 @@ from complaints.compensation.models import (
     TransactionKind,
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
-from complaints.credit import services as credit
+from complaints.events import (
+    MerchantHeldLiable,
+    RecoveryClosed,
+    RecoveryOpened,
+    RecoveryOverdue,
+    RepaymentRejected,
+    publish,
+)
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
-from complaints.notices.services import announce
 from complaints.timers.services import current_calendar, current_policy
 from workflows.deadlines import add_time_limit
 from workflows.machine import TransitionRefused
@@ -42,8 +48,40 @@ from workflows.states import CompensationState, DeadlineKind, Role
 log = logging.getLogger(__name__)
 
 
-def _due(kind: DeadlineKind, now: datetime):
-    return add_time_limit(now, current_policy().limit_for(kind), current_calendar())
+def _due(kind: DeadlineKind, now: datetime, case=None):
+    return add_time_limit(now, current_policy(case).limit_for(kind), current_calendar())
+
+
+def is_small_claim(claim: Claim) -> bool:
+    return claim.amount_fen <= claim.fund.small_claim_threshold_fen
+
+
+def hold_merchant_liable(case: Case, *, now: datetime) -> Claim | None:
+    """A case found the merchant liable: a small claim paid without freezing it now becomes
+    the merchant's debt (receivable, recovery order, credit event), as a large one is at once."""
+    claim = live_claim(case.id)
+    if claim is None or claim.state is not CompensationState.PAID or claim.merchant_frozen:
+        return None
+    expense = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
+    receivable = ledger.account(
+        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
+    )
+    ledger.post(
+        TransactionKind.LIABILITY_FOUND,
+        f"claim:{claim.id}:liable",
+        [ledger.Leg(expense, -claim.amount_fen), ledger.Leg(receivable, claim.amount_fen)],
+        actor_role=SYSTEM.role,
+        actor_id=None,
+        now=now,
+        case_id=claim.case_id,
+        claim_id=claim.id,
+        memo=f"case {case.number} found the merchant liable for the small claim paid",
+    )
+    db.session.execute(update(Claim).where(Claim.id == claim.id).values(merchant_frozen=True))
+    db.session.expire(claim)
+    publish(MerchantHeldLiable(claim=claim, now=now))
+    open_recovery(claim, now=now)
+    return claim
 
 
 def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
@@ -60,7 +98,7 @@ def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
     )
     db.session.add(order)
     db.session.flush()
-    announce(claim.case, "recovery_due", amount_fen=claim.amount_fen, due_at=due.due)
+    publish(RecoveryOpened(claim=claim, due_at=due.due, now=now))
     return order
 
 
@@ -91,9 +129,14 @@ def _clear_receivable(
     claim: Claim, kind: TransactionKind, actor: Actor, now: datetime, memo: str, extra=()
 ):
     fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
-    receivable = ledger.account(
-        AccountKind.MERCHANT_RECEIVABLE, fund_id=claim.fund_id, enterprise_id=claim.enterprise_id
-    )
+    if claim.merchant_frozen:
+        receivable = ledger.account(
+            AccountKind.MERCHANT_RECEIVABLE,
+            fund_id=claim.fund_id,
+            enterprise_id=claim.enterprise_id,
+        )
+    else:  # an unfrozen small claim: the money comes back against the fund's own cost
+        receivable = ledger.account(AccountKind.FUND_EXPENSE, fund_id=claim.fund_id)
     legs = [
         ledger.Leg(fund_cash, claim.amount_fen),
         ledger.Leg(receivable, -claim.amount_fen),
@@ -122,17 +165,53 @@ def _close_order(claim: Claim, state: RecoveryState, now: datetime, **values) ->
     db.session.expire(claim)
 
 
+def reject_repayment_reference(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
+    """No money matches the merchant's reference: the order waits for repayment again (or
+    stays overdue), and the merchant is told why."""
+    order = claim.recovery
+    if order is None or order.state is not RecoveryState.REPAYMENT_RECORDED:
+        raise ClaimConflict(f"claim {claim.id} has no repayment reference to review")
+    rejected = order.merchant_reference or ""
+    fire(
+        claim,
+        "reject_repayment_reference",
+        actor,
+        now=now,
+        reason=f"{(reason or '').strip()} (reference {rejected})" if reason else reason,
+    )
+    back_to = RecoveryState.OVERDUE if order.overdue_at is not None else RecoveryState.OPEN
+    changed = db.session.execute(
+        update(RecoveryOrder)
+        .where(
+            RecoveryOrder.claim_id == claim.id,
+            RecoveryOrder.state == RecoveryState.REPAYMENT_RECORDED,
+        )
+        .values(state=back_to, merchant_reference=None, merchant_recorded_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ClaimConflict(f"claim {claim.id} has no repayment reference to review")
+    db.session.expire(claim)
+    publish(RepaymentRejected(claim=claim, reason=reason, due_at=order.due_at, now=now))
+
+
 def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: str = ""):
-    """A fund manager saw the merchant's money arrive in the fund's account."""
+    """A fund manager saw the merchant's money arrive in the fund's account.
+
+    "On time" means the money was confirmed by the due date: a reference typed in time does
+    not count, and neither does a confirmation that came late.
+    """
     order = claim.recovery
     reference = (reference or "").strip() or (order.merchant_reference if order else "") or ""
-    on_time = claim.state is CompensationState.RECOVERY_OPEN
+    on_time = claim.state is CompensationState.RECOVERY_OPEN and (
+        order is not None and now <= order.due_at
+    )
     fire(claim, "confirm_repayment", actor, now=now, reason=reference)
     _clear_receivable(
         claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
     )
     _close_order(claim, RecoveryState.REPAID, now)
-    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=on_time)
+    publish(RecoveryClosed(claim=claim, on_time=on_time, now=now))
 
 
 def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
@@ -152,7 +231,7 @@ def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = "
     top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now)
     _close_order(claim, RecoveryState.DEDUCTED, now, deposit_top_up_due_at=top_up.due)
     # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at again.
-    credit.on_recovery_repaid(claim.enterprise_id, claim.case_id, now, on_time=False)
+    publish(RecoveryClosed(claim=claim, on_time=False, now=now))
 
 
 def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor, now: datetime):
@@ -199,13 +278,17 @@ def settle_after_payout(
 
 
 def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
-    """The tick: recoveries past due become overdue, once. Commits per claim; idempotent."""
+    """The tick: recoveries past due become overdue, once. Commits per claim; idempotent.
+
+    A repayment the merchant recorded but nobody confirmed does not stop the clock: the order
+    keeps its reference for review and the claim goes overdue all the same.
+    """
     due = db.session.scalars(
         select(RecoveryOrder.claim_id)
         .join(Claim, Claim.id == RecoveryOrder.claim_id)
         .where(
             Claim.state == CompensationState.RECOVERY_OPEN,
-            RecoveryOrder.state == RecoveryState.OPEN,  # a recorded repayment awaits review
+            RecoveryOrder.state.in_([RecoveryState.OPEN, RecoveryState.REPAYMENT_RECORDED]),
             RecoveryOrder.due_at <= now,
         )
         .order_by(RecoveryOrder.due_at)
@@ -218,15 +301,23 @@ def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:
             fire(claim, "mark_overdue", SYSTEM, now=now)
             db.session.execute(
                 update(RecoveryOrder)
+                .where(
+                    RecoveryOrder.claim_id == claim_id,
+                    RecoveryOrder.state == RecoveryState.OPEN,
+                )
+                .values(state=RecoveryState.OVERDUE)
+            )
+            db.session.execute(
+                update(RecoveryOrder)
                 .where(RecoveryOrder.claim_id == claim_id)
-                .values(state=RecoveryState.OVERDUE, overdue_at=now)
+                .values(overdue_at=now)
             )
             # Sanya: a merchant that does not repay leaves the trusted-merchant list at once;
             # the credit feature records the event and keeps the list's own history.
             db.session.execute(
                 update(Enterprise).where(Enterprise.id == claim.enterprise_id).values(trusted=False)
             )
-            credit.on_recovery_overdue(claim.enterprise_id, claim.case_id, now)
+            publish(RecoveryOverdue(claim=claim, now=now))
             db.session.commit()
             marked += 1
         except (ClaimConflict, TransitionRefused):

@@ -28,7 +28,7 @@ from complaints.compensation.forms import AskForm, EmptyForm, ReasonForm, Refere
 from complaints.compensation.models import Claim
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
 from workflows.machine import TransitionRefused
 from workflows.states import Role
@@ -141,6 +141,10 @@ ACTIONS = {
         ReasonForm,
         lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
     ),
+    "reject_repayment_reference": (
+        ReasonForm,
+        lambda c, a, f, now: recovery.reject_repayment_reference(c, a, now=now, reason=f),
+    ),
     "confirm_repayment": (
         ReferenceForm,
         lambda c, a, f, now: recovery.confirm_repayment(c, a, now=now, reference=f),
@@ -177,7 +181,7 @@ def act(claim_id: int, action: str):
         db.session.rollback()
         flash(_("Someone else acted on this claim first; here is where it stands now."), "error")
         return redirect(url_for(".claim_page", claim_id=claim_id), code=303)
-    relay_after_commit()  # the payout job runs now without a queue, or is queued
+    after_commit()  # the payout job runs now without a queue, or is queued
     flash(_("Done."), "success")
     return redirect(url_for(".claim_page", claim_id=claim_id), code=303)
 
@@ -206,5 +210,5 @@ def ask(tracking_key: str):
     except IntegrityError:
         db.session.rollback()  # a double tap: the first request made the claim
         return back
-    relay_after_commit()
+    after_commit()
     return back

@@ -7,8 +7,6 @@ so another agency cannot even learn what is on a record. Decisions are credit ev
 by complaints.credit.repair; nothing here edits an earlier entry.
 """
 
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -21,6 +19,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from complaints.accounts.models import Account, AccountRole
+from complaints.accounts.permissions import may_decide_repair
 from complaints.console.views import bp
 from complaints.credit import repair
 from complaints.credit.models import CreditRepairApplication, MerchantScore, RepairState
@@ -169,11 +168,7 @@ def _render_merchant(enterprise: Enterprise, *, failed=None, refusal=None, statu
         standing=public_standing(enterprise.id, now),
         grade_colours=GRADE_COLOURS,
         listing=listing,
-        early_removal_from=(
-            listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
-            if listing
-            else None
-        ),
+        early_removal_from=(policy.early_removal_from(listing.occurred_at) if listing else None),
         can_decide_list=account.role in LIST_DECIDERS,
         serious_form=form_for("serious"),
         removal_form=form_for("removal"),
@@ -201,7 +196,9 @@ def _actor(account: Account) -> str:
     return f"{account.role.value}:{account.id}"
 
 
-def _decide(uscc: str, key: str, decision, *, list_decision: bool, done: str):
+def _decide(
+    uscc: str, key: str, decision, *, list_decision: bool, done: str, grants_repair: bool = False
+):
     """Scope, role, form, service, commit, redirect: the same steps for every decision.
 
     `decision(enterprise, reason, actor, now)` calls the credit service; its CreditRuleError
@@ -212,6 +209,9 @@ def _decide(uscc: str, key: str, decision, *, list_decision: bool, done: str):
     form = ReasonForm(prefix=key)
     if list_decision and account.role not in LIST_DECIDERS:
         message = _("Only a supervisor or an administrator decides on the serious list.")
+        return _render_merchant(enterprise, failed=(key, form), refusal=message, status=403)
+    if grants_repair and not may_decide_repair(account):
+        message = _("Only a supervisor or an administrator grants a credit repair.")
         return _render_merchant(enterprise, failed=(key, form), refusal=message, status=403)
     if not form.validate_on_submit():
         return _render_merchant(enterprise, failed=(key, form), status=422)
@@ -230,7 +230,7 @@ def _decide(uscc: str, key: str, decision, *, list_decision: bool, done: str):
         enterprise = merchant_for_regulator(uscc, account)
         message = _("This record changed while you were looking at it. Reload and try again.")
         return _render_merchant(enterprise, failed=(key, form), refusal=message, status=409)
-    flash(done, "success")
+    flash(done() if callable(done) else done, "success")
     return redirect(url_for("console.merchant_credit", uscc=enterprise.uscc), code=303)
 
 
@@ -261,11 +261,31 @@ def merchant_decide_repair(uscc: str, application_id: int, verdict: str):
         merchant_for_regulator(uscc, current_user), application_id
     )
 
+    outcome = {}
+
     def decision(enterprise, reason, actor, now):
         if verdict == "grant":
-            repair.grant_repair(application.id, actor=actor, reason=reason, now=now)
+            outcome["event"] = repair.grant_repair(
+                application.id, actor=actor, reason=reason, now=now
+            )
         else:
             repair.refuse_repair(application.id, actor=actor, reason=reason, now=now)
 
-    done = _("Repair granted.") if verdict == "grant" else _("Repair refused.")
-    return _decide(uscc, f"repair-{application.id}", decision, list_decision=False, done=done)
+    def done():
+        if verdict == "refuse":
+            return _("Repair refused.")
+        if outcome.get("event") is None:  # a serious entry: the first of two approvals
+            return _(
+                "Your approval is recorded. A repair of a serious entry takes effect when a "
+                "second supervisor or administrator grants it too."
+            )
+        return _("Repair granted.")
+
+    return _decide(
+        uscc,
+        f"repair-{application.id}",
+        decision,
+        list_decision=False,
+        done=done,
+        grants_repair=verdict == "grant",
+    )

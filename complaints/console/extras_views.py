@@ -17,7 +17,7 @@ from complaints.database import utcnow
 from complaints.duplicates.services import MergeRefused, dismiss, merge
 from complaints.extensions import db
 from complaints.notices.history import ResendRefused, resend
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import services as portal
 from complaints.portal.messages import MessageRefused
 from workflows.machine import TransitionRefused
@@ -49,7 +49,7 @@ def post_message(number: str):
     except MessageRefused as refused:
         db.session.rollback()
         return _refused(number, str(refused.message))
-    relay_after_commit()
+    after_commit()
     flash(_("Message posted."), "success")
     return redirect(url_for("console.case_page", number=number, _anchor="messages"), code=303)
 
@@ -70,7 +70,7 @@ def merge_duplicate(number: str, flag_id: int):
     except (MergeRefused, TransitionRefused, StaleDataError) as refused:
         db.session.rollback()
         return _refused(number, _refusal_message(refused))
-    relay_after_commit()
+    after_commit()
     flash(_("Merged %(copy)s into %(keep)s.", copy=copy.number, keep=keep.number), "success")
     return redirect(url_for("console.case_page", number=keep.number), code=303)
 
@@ -103,7 +103,7 @@ def resend_notification(notification_id: int):
         if back_to_log:
             return _render_log(refusal=str(refused), status=409)
         return _refused(number, str(refused))
-    relay_after_commit()
+    after_commit()
     flash(_("The message was queued again."), "success")
     if back_to_log:
         return redirect(url_for("console.notifications"), code=303)

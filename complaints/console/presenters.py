@@ -9,6 +9,7 @@ from sqlalchemy import select
 from complaints.accounts.models import Account
 from complaints.cases.forms import REMEDY_LABELS as REMEDY_LABELS  # re-exported for templates
 from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.extensions import db
 from complaints.presentation import legal_basis_label
 from complaints.timers.models import CaseDeadline
@@ -32,6 +33,8 @@ STATE_LABELS = {
 # Buttons on the case page and lines in the timeline.
 TRIGGER_LABELS = {
     "submit": _l("Complaint filed"),
+    "identity_not_verified": _l("Not accepted: identity never verified"),
+    "deadline_recomputed": _l("Deadline moved by a calendar correction"),
     "route_to_merchant": _l("Sent to the merchant"),
     "route_to_regulator": _l("Sent to the regulator"),
     "merchant_refund": _l("Merchant refunded"),
@@ -66,6 +69,8 @@ ROLE_LABELS = {
 
 DEADLINE_LABELS = {
     DeadlineKind.MERCHANT_RESPONSE: _l("Merchant answer due"),
+    DeadlineKind.MERCHANT_STAGE: _l("Merchant stage ends"),
+    DeadlineKind.IDENTITY_VERIFICATION: _l("Identity to be verified by"),
     DeadlineKind.ACCEPTANCE_DECISION: _l("Decision to accept due"),
     DeadlineKind.MEDIATION: _l("Mediation ends"),
     DeadlineKind.TERMINATION_NOTICE: _l("Parties to be told by"),
@@ -94,14 +99,16 @@ GROUND_LABELS = {
 GROUND_TYPES = (DeclineGround, TerminationGround)
 
 
-def ground_label(value: str | None) -> str:
-    """'label (legal basis)' for a stored ground value, or the raw value if unknown."""
+def ground_label(value: str | None, received_at: datetime | None = None) -> str:
+    """'label (legal basis)' for a stored ground value, or the raw value if unknown; cited
+    under the rule in force when the complaint was received, when that is given."""
     if not value:
         return ""
+    received_on = local_today(received_at) if received_at is not None else None
     for ground_type in GROUND_TYPES:
         if value in {member.value for member in ground_type}:
             ground = ground_type(value)
-            return f"{GROUND_LABELS[ground]} ({legal_basis_label(ground)})"
+            return f"{GROUND_LABELS[ground]} ({legal_basis_label(ground, received_on)})"
     return value
 
 
@@ -161,7 +168,7 @@ def timeline(case: Case) -> list[TimelineEntry]:
                 to_state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
                 reason=event.reason,
-                ground=ground_label(event.ground),
+                ground=ground_label(event.ground, case.created_at),
             )
         )
     return entries

@@ -33,7 +33,7 @@ from complaints.console.forms import (
 )
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.timers.services import open_deadline_for
 from workflows.machine import RefusalCode, TransitionRefused
 from workflows.states import CaseState
@@ -178,7 +178,7 @@ def act(number: str, trigger: str):
         case = queries.case_for_regulator(number, account)
         message = _("This case changed while you were looking at it. Reload and try again.")
         return render_case(case, failed=form, refusal=message, status=409)
-    relay_after_commit()
+    after_commit()
     flash(_("Done: %(action)s.", action=presenters.TRIGGER_LABELS.get(trigger, trigger)), "success")
     return redirect(url_for("console.case_page", number=case.number), code=303)
 

@@ -17,12 +17,27 @@ them with `CreditPolicy.from_mapping` (e.g. from app config `CREDIT_POLICY`).
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+# Periods in months and years are counted on the Hainan calendar date (Civil Code Arts.
+# 200-203): the same date n months on, or the month's last day if it has no such date.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` plus whole calendar months, on the local date (29 Feb + 1 year -> 28 Feb)."""
+    local = moment.astimezone(LOCAL_ZONE)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(moment.tzinfo)
 
 
 class CreditEventKind(StrEnum):
@@ -62,6 +77,14 @@ class KindRule:
     points: int
     tier: Tier
     expiry_days: int
+    # Set where the rule speaks in years (SAMR Order 44's three years): counted in calendar
+    # years, leap days included, instead of `expiry_days`.
+    expiry_years: int = 0
+
+    def expires_at(self, occurred_at: datetime) -> datetime:
+        if self.expiry_years:
+            return add_months(occurred_at, 12 * self.expiry_years)
+        return occurred_at + timedelta(days=self.expiry_days)
 
 
 # fmt: off
@@ -78,19 +101,20 @@ DEFAULT_RULES: Mapping[CreditEventKind, KindRule] = MappingProxyType({
     CreditEventKind.COMPENSATION_PAID:       KindRule(-10, Tier.GENERAL, 365),
     # Repaying the fund on time halves the weight of the payout.
     CreditEventKind.RECOVERY_REPAID_ON_TIME: KindRule(+5, Tier.GENERAL, 365),
-    # Not repaying public money is dishonest conduct: serious tier, enough to leave B.
-    CreditEventKind.RECOVERY_OVERDUE:        KindRule(-25, Tier.SERIOUS, 365),
+    # Not repaying public money is dishonest conduct: serious tier, enough to leave B. Two
+    # years, so that repair after the serious tier's one-year minimum is possible at all.
+    CreditEventKind.RECOVERY_OVERDUE:        KindRule(-25, Tier.SERIOUS, 730, expiry_years=2),
     # Six clean months are worth as much as repaying a recovery.
     CreditEventKind.COMPLAINT_FREE_PERIOD:   KindRule(+5, Tier.GENERAL, 365),
     # SAMR Order 44: removed after 3 years; the grade is also held at D while listed.
-    CreditEventKind.SERIOUS_LISTED:          KindRule(-40, Tier.SERIOUS, 1095),
+    CreditEventKind.SERIOUS_LISTED:          KindRule(-40, Tier.SERIOUS, 1095, expiry_years=3),
 })
 # fmt: on
 
-# Minimum time an entry must have counted before a repair may be granted (RULES.md: minimum
-# publication period per tier; minor entries may be repaired at once).
-DEFAULT_REPAIR_MINIMUM_DAYS: Mapping[Tier, int] = MappingProxyType(
-    {Tier.MINOR: 0, Tier.GENERAL: 90, Tier.SERIOUS: 365}
+# Minimum time an entry must have counted before a repair may be granted, in calendar months
+# (RULES.md: general entries 3 months, serious ones a year; minor ones at once).
+DEFAULT_REPAIR_MINIMUM_MONTHS: Mapping[Tier, int] = MappingProxyType(
+    {Tier.MINOR: 0, Tier.GENERAL: 3, Tier.SERIOUS: 12}
 )
 
 
@@ -101,11 +125,12 @@ class CreditPolicy:
     thresholds: tuple[tuple[str, int], ...] = (("A", 90), ("B", 75), ("C", 60))
     lowest_grade: str = "D"
     rules: Mapping[CreditEventKind, KindRule] = field(default_factory=lambda: DEFAULT_RULES)
-    repair_minimum_days: Mapping[Tier, int] = field(
-        default_factory=lambda: DEFAULT_REPAIR_MINIMUM_DAYS
+    repair_minimum_months: Mapping[Tier, int] = field(
+        default_factory=lambda: DEFAULT_REPAIR_MINIMUM_MONTHS
     )
     complaint_free_period_days: int = 182  # "six months"
-    serious_early_removal_days: int = 365  # SAMR Order 44: early removal after one year
+    # SAMR Order 44: early removal after one (calendar) year on the list.
+    serious_early_removal_years: int = 1
     trusted_grades: frozenset[str] = frozenset({"A", "B"})
 
     def __post_init__(self) -> None:
@@ -114,14 +139,20 @@ class CreditPolicy:
             raise ValueError(f"rules: no rule for {', '.join(sorted(missing))}")
         for kind, rule in self.rules.items():
             low, high = TIER_EXPIRY_BOUNDS_DAYS[rule.tier]
+            if rule.expiry_years and not low <= 365 * rule.expiry_years <= high:
+                raise ValueError(
+                    f"rules.{kind}: expiry {rule.expiry_years} years is outside the "
+                    f"{rule.tier} tier ({low}-{high} days)"
+                )
             if not low <= rule.expiry_days <= high:
                 raise ValueError(
                     f"rules.{kind}: expiry {rule.expiry_days} days is outside the "
                     f"{rule.tier} tier ({low}-{high} days)"
                 )
         serious = self.rules[CreditEventKind.SERIOUS_LISTED]
-        if not 0 < self.serious_early_removal_days <= serious.expiry_days:
-            raise ValueError("serious_early_removal_days must be within the listing's expiry")
+        listed_years = serious.expiry_years or serious.expiry_days // 365
+        if not 0 < self.serious_early_removal_years <= listed_years:
+            raise ValueError("serious_early_removal_years must be within the listing's expiry")
         cutoffs = [value for _, value in self.thresholds]
         if cutoffs != sorted(cutoffs, reverse=True) or len(set(cutoffs)) != len(cutoffs):
             raise ValueError("thresholds must be strictly decreasing, best grade first")
@@ -132,7 +163,11 @@ class CreditPolicy:
         return self.rules[CreditEventKind(kind)]
 
     def expires_at(self, kind: CreditEventKind, occurred_at: datetime) -> datetime:
-        return occurred_at + timedelta(days=self.rule(kind).expiry_days)
+        return self.rule(kind).expires_at(occurred_at)
+
+    def early_removal_from(self, listed_at: datetime) -> datetime:
+        """When a serious-list entry may first be removed early: one calendar year on."""
+        return add_months(listed_at, 12 * self.serious_early_removal_years)
 
     def grade_for(self, score: int, serious_listed: bool = False) -> str:
         if serious_listed:
@@ -165,10 +200,10 @@ class CreditPolicy:
                     changes["tier"] = Tier(changes["tier"])
                 rules[kind] = replace(rules[kind], **changes)
             values["rules"] = MappingProxyType(rules)
-        if "repair_minimum_days" in values:
-            minimum = dict(DEFAULT_REPAIR_MINIMUM_DAYS)
-            minimum.update({Tier(k): int(v) for k, v in values["repair_minimum_days"].items()})
-            values["repair_minimum_days"] = MappingProxyType(minimum)
+        if "repair_minimum_months" in values:
+            minimum = dict(DEFAULT_REPAIR_MINIMUM_MONTHS)
+            minimum.update({Tier(k): int(v) for k, v in values["repair_minimum_months"].items()})
+            values["repair_minimum_months"] = MappingProxyType(minimum)
         if "thresholds" in values:
             values["thresholds"] = tuple((str(g), int(v)) for g, v in values["thresholds"])
         if "trusted_grades" in values:
@@ -329,7 +364,7 @@ def trusted(grade: str, serious_listed: bool, overdue_recovery: bool, policy: Cr
 def repair_available_from(event: EventLike, policy: CreditPolicy) -> datetime:
     """The first moment a repair of `event` may be granted: its tier's minimum period served."""
     tier = policy.rule(event.kind).tier
-    return event.occurred_at + timedelta(days=policy.repair_minimum_days[tier])
+    return add_months(event.occurred_at, policy.repair_minimum_months[tier])
 
 
 def is_repairable_kind(kind: CreditEventKind, policy: CreditPolicy) -> bool:

@@ -132,5 +132,9 @@ class CreditRepairApplication(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     grant_event_id: Mapped[int | None] = mapped_column(ForeignKey("credit_events.id"))
+    # Maker-checker for serious entries: the first of the two grants, by another person.
+    first_approved_by: Mapped[str | None] = mapped_column(String(64))
+    first_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_approval_reason: Mapped[str | None] = mapped_column(Text)
 
     credit_event: Mapped[CreditEvent] = relationship(foreign_keys=[credit_event_id])

@@ -305,7 +305,7 @@ def grant_complaint_free_periods(now: datetime, report: CreditTickReport | None 
     policy = current_credit_policy()
     kind = CreditEventKind.COMPLAINT_FREE_PERIOD
     period = timedelta(days=policy.complaint_free_period_days)
-    lifetime = timedelta(days=policy.rule(kind).expiry_days)
+    lifetime = policy.rule(kind).expires_at(now) - now
     last_case = (
         select(Case.enterprise_id, func.max(Case.created_at).label("at"))
         .group_by(Case.enterprise_id)

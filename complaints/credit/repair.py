@@ -8,13 +8,13 @@ when that event would have, so from the decision on the pair adds up to zero and
 left over once both have expired (a flat bonus would over- or under-correct).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from complaints.clock import LOCAL_ZONE
 from complaints.credit import engine
-from complaints.credit.engine import CreditEventKind
+from complaints.credit.engine import CreditEventKind, Tier
 from complaints.credit.models import (
     CreditEvent,
     CreditRepairApplication,
@@ -80,7 +80,7 @@ def remove_from_serious_list(
     if listing is None:
         raise CreditRuleError(N_("This merchant is not on the serious list."))
     policy = current_credit_policy()
-    earliest = listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
+    earliest = policy.early_removal_from(listing.occurred_at)
     if now < earliest:
         raise CreditRuleError(
             N_("Early removal is possible only after one year on the list, from %(date)s."),
@@ -131,11 +131,27 @@ def apply_for_repair(
     return application
 
 
-def grant_repair(application_id: int, *, actor: str, reason: str, now: datetime) -> CreditEvent:
-    """A regulator grants: a `repair_granted` event cancels the entry from now on."""
+def grant_repair(
+    application_id: int, *, actor: str, reason: str, now: datetime
+) -> CreditEvent | None:
+    """A regulator grants: a `repair_granted` event cancels the entry from now on.
+
+    An entry of the serious tier needs two people (maker-checker): the first grant is recorded
+    on the application and returns None; a different person's grant takes effect."""
     reason = _required(reason, N_("Give the reason for this decision."))
     application = _open_application(application_id)
     target = _repairable(application.enterprise_id, application.credit_event_id, now)
+    if current_credit_policy().rule(target.kind).tier is Tier.SERIOUS:
+        if application.first_approved_by is None:
+            application.first_approved_by = actor
+            application.first_approved_at = now
+            application.first_approval_reason = reason
+            db.session.flush()
+            return None
+        if application.first_approved_by == actor:
+            raise CreditRuleError(
+                N_("You approved this repair already: a second person must grant it.")
+            )
     event = record_credit_event(
         application.enterprise_id,
         K.REPAIR_GRANTED,
@@ -144,6 +160,7 @@ def grant_repair(application_id: int, *, actor: str, reason: str, now: datetime)
         actor=actor,
         neutralises=target,
     )
+    _require_penalty_performed(application.enterprise_id, target)
     _decide(application, RepairState.GRANTED, actor, reason, now)
     application.grant_event_id = event.id
     db.session.flush()
@@ -158,6 +175,26 @@ def refuse_repair(
     _decide(application, RepairState.REFUSED, actor, reason, now)
     db.session.flush()
     return application
+
+
+def _require_penalty_performed(enterprise_id: int, target: CreditEvent) -> None:
+    """NDRC measures: repair needs the penalty performed. Money the fund paid on the entry's
+    case must be back (repaid, deducted or returned), and nothing may be overdue at all."""
+    from complaints.compensation.models import Claim, RecoveryOrder, RecoveryState
+
+    cleared = (RecoveryState.REPAID, RecoveryState.DEDUCTED, RecoveryState.RETURNED)
+    owed = (
+        select(RecoveryOrder.id)
+        .join(Claim, Claim.id == RecoveryOrder.claim_id)
+        .where(RecoveryOrder.enterprise_id == enterprise_id, RecoveryOrder.state.not_in(cleared))
+    )
+    blocking = owed.where(
+        or_(RecoveryOrder.overdue_at.is_not(None), Claim.case_id == target.case_id)
+    )
+    if db.session.scalar(blocking.limit(1)) is not None:
+        raise CreditRuleError(
+            N_("The penalty has not been performed: money the fund paid is still owed.")
+        )
 
 
 def _decide(application, state: RepairState, actor: str, reason: str, now: datetime) -> None:

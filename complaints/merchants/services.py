@@ -6,6 +6,7 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import or_, select
 
+from complaints import lookups
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise, Outlet, OutletCodeRotation
 from complaints.merchants.tokens import BadOutletToken, OutletTokenSigner
@@ -41,7 +42,7 @@ def resolve_scan_token(token: str) -> ScanResult:
         code, version = _signer().unsign(token)
     except BadOutletToken:
         return ScanResult(ScanStatus.INVALID)
-    outlet = db.session.scalar(select(Outlet).where(Outlet.code == code))
+    outlet = lookups.outlet_by_code(code)
     if outlet is None or version > outlet.qr_key_version:
         return ScanResult(ScanStatus.INVALID)
     if version < outlet.qr_key_version:

@@ -1,10 +1,14 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
+import logging
+
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 
+from complaints.accounts.permissions import may_print_outlet_codes
 from complaints.credit.presenters import GRADE_COLOURS
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
@@ -21,6 +25,7 @@ from complaints.merchants.services import (
 )
 
 bp = Blueprint("merchants", __name__)
+log = logging.getLogger(__name__)
 
 
 def complaint_record(enterprise_id: int) -> dict:
@@ -42,7 +47,7 @@ def scan(token: str):
     staff, whose header carries their name."""
     cacheable = not current_user.is_authenticated and current_app.config["SCAN_CACHE_SECONDS"]
     cache_key = f"scan:{get_locale()}:{request.full_path}"
-    if cacheable and (html := cache.get(cache_key)) is not None:
+    if cacheable and (html := _cached(cache_key)) is not None:
         return html
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
@@ -58,8 +63,24 @@ def scan(token: str):
         record=complaint_record(outlet.enterprise_id),
     )
     if cacheable:
-        cache.set(cache_key, html, timeout=current_app.config["SCAN_CACHE_SECONDS"])
+        _remember(cache_key, html, current_app.config["SCAN_CACHE_SECONDS"])
     return html
+
+
+def _cached(key: str) -> str | None:
+    # The cache only saves work: with Redis down the page is rendered, never refused.
+    try:
+        return cache.get(key)
+    except RedisError:
+        log.warning("scan page cache unreachable; rendering without it")
+        return None
+
+
+def _remember(key: str, html: str, seconds: int) -> None:
+    try:
+        cache.set(key, html, timeout=seconds)
+    except RedisError:
+        log.warning("scan page cache unreachable; not storing")
 
 
 @bp.get("/find")
@@ -78,7 +99,14 @@ def enterprise_page(uscc: str):
 
 
 def _outlet_or_404(code: str):
-    return outlet_by_code(code) or abort(404)
+    """The outlet, for its own staff and regulators only: anyone else signs in first, and a
+    signed-in stranger gets the same 404 as for an outlet that does not exist."""
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    outlet = outlet_by_code(code)
+    if outlet is None or not may_print_outlet_codes(current_user, outlet.enterprise_id):
+        abort(404)
+    return outlet
 
 
 @bp.get("/outlets/<code>/qr.png")

@@ -81,6 +81,7 @@ EVENTS: dict[str, tuple[Send, ...]] = {
     "transfer":                 tourist("transferred") + regulator("new_in_queue"),
     "accept":                   tourist("accepted") + merchant("accepted"),
     "decline":                  tourist("declined") + merchant("declined", email_only=True),
+    "identity_not_verified":    tourist("identity_not_verified"),
     "pause_for_appraisal":      tourist("appraisal_paused")
                                 + merchant("appraisal_paused", email_only=True),
     "resume_after_appraisal":   tourist("appraisal_resumed")
@@ -96,9 +97,16 @@ EVENTS: dict[str, tuple[Send, ...]] = {
                                 + regulator("new_in_queue"),
     # Timers and money (context: due_at; amount_fen).
     "merchant_reminder":        merchant("reminder"),
+    "verify_reminder":          tourist("verify_reminder"),
     "regulator_reminder":       regulator("reminder"),
     "compensation_paid":        tourist("compensation_paid"),
     "recovery_due":             merchant("recovery_due"),
+    "repayment_rejected":       merchant("repayment_rejected"),
+    # Calendar corrections that moved a running deadline (context: due_at).
+    "merchant_deadline_moved":  merchant("deadline_moved"),
+    "regulator_deadline_moved": regulator("deadline_moved"),
+    "tourist_deadline_moved":   tourist("deadline_moved"),
+    "recovery_due_moved":       merchant("recovery_due_moved"),
 }
 # fmt: on
 
@@ -106,7 +114,7 @@ EVENTS: dict[str, tuple[Send, ...]] = {
 SILENT_EVENTS = frozenset({"assign"})
 
 # A reminder that arrives after its deadline would mislead: it expires at the deadline.
-EXPIRE_AT_DUE = frozenset({"merchant_reminder", "regulator_reminder"})
+EXPIRE_AT_DUE = frozenset({"merchant_reminder", "regulator_reminder", "verify_reminder"})
 
 
 def base_event(event_key: str) -> str:

@@ -1,7 +1,7 @@
 """What the regulator console shows of notifications, and its one action: send a failed one again.
 
 The console (another package) calls these; like every service here they flush and the
-request commits, then calls complaints.outbox.services.relay_after_commit().
+request commits, then calls complaints.outbox.services.after_commit().
 """
 
 import re

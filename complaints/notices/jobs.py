@@ -10,7 +10,7 @@ tick's `retry_due_notifications` tries again on the same schedule. A permanent r
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g
 from rq import get_current_job
 from sqlalchemy import select, update
 
@@ -31,8 +31,23 @@ SWEEP_LEASE = timedelta(minutes=5)
 
 
 def channel_for(kind: str):
+    """One channel per kind for the app context (a worker's batch, a request): a batch of 25
+    texts reuses one Twilio client and its connection. Closed at the context's end."""
     backend = current_app.config["SMS_BACKEND" if kind == "sms" else "EMAIL_BACKEND"]
-    return create_channel(backend, current_app.config["NOTIFICATION_SETTINGS"])
+    settings = current_app.config["NOTIFICATION_SETTINGS"]
+    channels = g.setdefault("anxin_channels", {})
+    key = (kind, backend, tuple(sorted(settings.items())))
+    if key not in channels:
+        channels[key] = create_channel(backend, settings)
+    return channels[key]
+
+
+def close_channels(_exc=None) -> None:
+    """Registered as an app-context teardown (complaints.app)."""
+    for channel in g.pop("anxin_channels", {}).values():
+        close = getattr(channel, "close", None)
+        if close is not None:
+            close()
 
 
 def retry_intervals() -> tuple[int, ...]:
@@ -110,27 +125,78 @@ def _deliver(notification_id: int, *, rq_retries_left: int | None, now=None) -> 
         reference=str(notification.id),
         status_callback_url=status_callback_url(notification),
     )
-    notification.attempts += 1
+    channel = channel_for(notification.channel)
+    # An attempt that began and never recorded its outcome (a worker killed mid-send):
+    # ask the provider before sending again.
+    interrupted_at = notification.attempt_started_at
+    secret = notification.secret_fragment  # read now: the attempt's commit expires the row
+    if not _record_attempt(notification, now):
+        return  # another worker is sending it right now
     try:
-        channel = channel_for(notification.channel)
-        try:
-            receipt = channel.send(message)
-        finally:
-            close = getattr(channel, "close", None)
-            if close is not None:
-                close()
+        receipt = (
+            interrupted_at is not None and _sent_before(channel, message, interrupted_at)
+        ) or channel.send(message)
     except DeliveryError as exc:
         rq_will_retry = _record_failure(notification, exc, now, rq_retries_left)
+        if not exc.outcome_unknown:
+            # The provider answered with a refusal: it did not take the message. Without
+            # an answer (a timeout after Twilio took it?) the next attempt asks it first.
+            notification.attempt_started_at = None
         db.session.commit()
         log.warning("notification %s (attempt %s): %s", notification_id, notification.attempts, exc)
         if rq_will_retry:
             raise  # RQ retries on its schedule
         return
-    notification.status = DeliveryStatus.SENT
-    notification.provider_message_id = receipt.provider_message_id
-    notification.error_code = notification.error_reason = None
-    notification.next_attempt_at = None
-    _redact(notification)
+    _record_sent(notification.id, receipt.provider_message_id, message.body, secret)
+
+
+def _record_attempt(notification: Notification, now: datetime) -> bool:
+    """Commit the attempt before calling the provider (compare-and-set on the attempt we saw:
+    two workers handed the same message never both send it)."""
+    claimed = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification.id,
+            Notification.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+            Notification.attempt_started_at.is_not_distinct_from(notification.attempt_started_at),
+        )
+        .values(attempt_started_at=now, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+def _sent_before(channel, message: OutgoingMessage, since: datetime):
+    """The provider's receipt when it already has this message from the interrupted attempt.
+    A channel that cannot tell (console, SMTP) answers None: sent again, at least once."""
+    find_sent = getattr(channel, "find_sent", None)
+    if find_sent is None:
+        return None
+    receipt = find_sent(message, since=since)
+    if receipt is not None:
+        log.info("notification %s was sent by an interrupted attempt", message.reference)
+    return receipt
+
+
+def _record_sent(notification_id: int, provider_message_id, body: str, secret) -> None:
+    """One UPDATE from what the job already holds: no reload of the row after its attempt."""
+    values = {
+        "status": DeliveryStatus.SENT,
+        "provider_message_id": provider_message_id,
+        "error_code": None,
+        "error_reason": None,
+        "next_attempt_at": None,
+        "attempt_started_at": None,
+    }
+    if secret:
+        values.update(body=body.replace(secret, REDACTED), secret_fragment=None)
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 

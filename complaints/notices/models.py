@@ -38,6 +38,8 @@ class Notification(db.Model):
         Index("ix_notifications_status", "status", "id"),
         # The inline-mode retry sweep reads only the few rows waiting for another attempt.
         Index("ix_notifications_retry_due", "status", "next_attempt_at"),
+        # The per-number SMS budget (SMS pumping) counts a number's last hour.
+        Index("ix_notifications_recipient_created", "recipient", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +63,9 @@ class Notification(db.Model):
     # Without a queue, a transient failure waits here for the tick's retry sweep. Under RQ
     # it stays empty: RQ's own retry schedule owns the message.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set (and committed) before the provider is called, cleared when the outcome is recorded:
+    # a send interrupted in between is checked with the provider, never blindly repeated.
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A message that is wrong once late (a code, a reminder before a deadline) is not sent after.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A resend is a new row, so the log keeps what happened to the first one and who asked.

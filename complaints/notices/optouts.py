@@ -5,8 +5,9 @@ we try; keeping our own list lets us skip them before trying, honour 退订/TD (
 not know), and show in the delivery log why a party was not told.
 """
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from complaints.extensions import db
 from complaints.notices.models import SmsOptOut
@@ -25,12 +26,29 @@ def insert_unless_exists(table, values: dict) -> int | None:
     return db.session.execute(statement).scalar_one_or_none()
 
 
+def insert_row_unless_exists(model, values: dict):
+    """The same for an ORM model, returning the new row as a loaded instance (one statement:
+    no SELECT after the INSERT), or None when such a row already exists."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    return db.session.scalars(statement).one_or_none()
+
+
+def _answers() -> dict[str, bool]:
+    """Opt-out answers already read in this transaction (a filing texts one number twice)."""
+    return db.session.info.setdefault("opted_out", {})
+
+
 def is_opted_out(phone: str) -> bool:
-    return bool(db.session.scalar(select(exists().where(SmsOptOut.phone == phone))))
+    answers = _answers()
+    if phone not in answers:
+        answers[phone] = bool(db.session.scalar(select(exists().where(SmsOptOut.phone == phone))))
+    return answers[phone]
 
 
 def record_opt_out(phone: str, source: str) -> bool:
     """True when this is news (the number was not opted out before). Flushes only."""
+    _answers().pop(phone, None)
     return (
         insert_unless_exists(SmsOptOut.__table__, {"phone": phone, "source": source[:32]})
         is not None
@@ -38,4 +56,12 @@ def record_opt_out(phone: str, source: str) -> bool:
 
 
 def remove_opt_out(phone: str) -> bool:
+    _answers().pop(phone, None)
     return bool(db.session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone)).rowcount)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_answers(session: Session) -> None:
+    # Another transaction (an inbound STOP) may change them.
+    session.info.pop("opted_out", None)

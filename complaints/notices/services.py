@@ -7,12 +7,13 @@ request or job that called it commits, so a rolled-back transition sends nothing
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from complaints.cases.models import Case, CaseEvent, CaseSource
+from complaints.cases.models import Case, CaseEvent
+from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import (
@@ -25,7 +26,7 @@ from complaints.notices.events import (
     sends_for,
 )
 from complaints.notices.models import Audience, DeliveryStatus, Notification
-from complaints.notices.optouts import OPTED_OUT, insert_unless_exists, is_opted_out
+from complaints.notices.optouts import OPTED_OUT, insert_row_unless_exists, is_opted_out
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.outbox.services import add_outbox_message
 from complaints.presentation import legal_basis_label
@@ -127,6 +128,13 @@ def queue_notification(
     was not told, and a resend is possible after START) but never handed to the outbox.
     """
     opted_out = channel == SMS and is_opted_out(recipient)
+    over_budget = (
+        not opted_out
+        and channel == SMS
+        and audience is Audience.TOURIST
+        and base_event(event_key) in VISITOR_TRIGGERED_EVENTS
+        and tourist_sms_budget_spent(recipient)
+    )
     values = {
         "case_id": case.id,
         "event_key": event_key,
@@ -149,12 +157,44 @@ def queue_notification(
         )
         if base_event(event_key) in NOT_RESENDABLE and secret_fragment:
             values.update(body=body.replace(secret_fragment, REDACTED), secret_fragment=None)
-    new_id = insert_unless_exists(Notification.__table__, values)
-    if new_id is None:
+    if over_budget:
+        # SMS pumping (issue 11.8): numbers typed by anonymous visitors get at most
+        # SMS_PER_NUMBER_PER_HOUR texts, filings included; the rest is logged, not sent.
+        values.update(
+            status=DeliveryStatus.FAILED,
+            error_code=SMS_BUDGET_SPENT,
+            error_reason="not sent: too many text messages to this number in the last hour",
+        )
+        if secret_fragment:
+            values.update(body=body.replace(secret_fragment, REDACTED), secret_fragment=None)
+    # Without autoflush: outbox rows pending in the session go out in one batch at the end.
+    with db.session.no_autoflush:
+        notification = insert_row_unless_exists(Notification, values)
+    if notification is None:
         return None
-    if not opted_out:
-        add_outbox_message(DELIVER_JOB, new_id)
-    return db.session.get(Notification, new_id)
+    if not (opted_out or over_budget):
+        add_outbox_message(DELIVER_JOB, notification.id)
+    return notification
+
+
+SMS_BUDGET_SPENT = "sms_budget"
+# Texts an anonymous visitor can cause (filing, "send a new code"): the ones SMS pumping uses.
+# Texts caused by staff decisions are not held back by the budget, but count toward it.
+VISITOR_TRIGGERED_EVENTS = frozenset({"case_received", "phone_code"})
+
+
+def tourist_sms_budget_spent(phone: str, now: datetime | None = None) -> bool:
+    """True when this number already got its SMS_PER_NUMBER_PER_HOUR texts (sent or queued)."""
+    now = now or utcnow()
+    sent = db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.channel == SMS,
+            Notification.recipient == phone,
+            Notification.created_at > now - timedelta(hours=1),
+            Notification.error_code.is_distinct_from(SMS_BUDGET_SPENT),
+        )
+    )
+    return sent >= current_app.config["SMS_PER_NUMBER_PER_HOUR"]
 
 
 def recipient_for(case: Case, audience: Audience, channel: str) -> Recipient | None:
@@ -193,6 +233,9 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
     if "due_at" not in facts:
         deadline = open_deadline_for(case.id)
         facts["due_at"] = deadline.due_at if deadline is not None else None
+        facts.setdefault("due_provisional", deadline is not None and deadline.provisional)
+    if "reason" in facts and "ground_basis" in facts:
+        return facts
     event = db.session.scalar(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.trigger == trigger)
@@ -200,24 +243,25 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
         .limit(1)
     )
     facts.setdefault("reason", event.reason if event is not None else "")
-    facts.setdefault("ground_basis", _ground_basis(event.ground if event is not None else None))
+    facts.setdefault(
+        "ground_basis",
+        _ground_basis(event.ground if event is not None else None, local_today(case.created_at)),
+    )
     return facts
 
 
-def _ground_basis(ground: str | None) -> str | None:
-    """The article a decision rests on, cited in the recipient's language."""
+def _ground_basis(ground: str | None, received_on) -> str | None:
+    """The article a decision rests on, under the rule in force at receipt, cited in the
+    recipient's language."""
     for kind in (DeclineGround, TerminationGround):
         if ground in {member.value for member in kind}:
-            return legal_basis_label(kind(ground))
+            return legal_basis_label(kind(ground), received_on)
     return None
 
 
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    """Called by filing: the receipt with the tracking link and, for complaints filed on our
-    own form, the phone code (the tourist is looking at the phone right now)."""
-    announce(case, "case_received", tracking_url=tracking_url)
-    if case.source in (CaseSource.QR, CaseSource.SEARCH):
-        # Imported here: verification queues its code through this module.
-        from complaints.verification.services import send_code_on_filing
-
-        send_code_on_filing(case, now=case.created_at or utcnow())
+    """The receipt with the tracking link (the CaseFiled subscriber)."""
+    # A new case has no deadline or decision yet: nothing to look up for the templates.
+    announce(
+        case, "case_received", tracking_url=tracking_url, due_at=None, reason="", ground_basis=None
+    )

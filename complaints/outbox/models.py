@@ -22,4 +22,6 @@ class OutboxMessage(db.Model):
     relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relay_attempts: Mapped[int] = mapped_column(default=0)
+    # The RQ job it was handed to: the relay asks Redis whether that job still exists.
+    relay_job_id: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)

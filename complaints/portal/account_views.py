@@ -1,13 +1,15 @@
 """The merchant's outlets and codes, and the owner's staff page. Thin, like views.py."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from complaints.accounts.mail import queue_account_link
 from complaints.extensions import db
 from complaints.merchants.views import POSTER_SIZES
+from complaints.outbox.services import relay_after_commit
 from complaints.portal import forms, queries, services, staff
 from complaints.portal.blueprints import merchant_bp, owner_only
 
@@ -59,13 +61,14 @@ def staff_page():
     return _render_staff(forms.InviteForm())
 
 
-def _render_staff(form, status: int = 200, invite_url: str | None = None):
+def _render_staff(form, status: int = 200, invited: str | None = None):
     return render_template(
         "portal/staff.html",
         form=form,
         people=queries.staff_of(current_user.enterprise_id),
-        invite_url=invite_url,
+        invited=invited,
         awaiting_password=staff.awaiting_password,
+        remove_form=forms.EmptyForm(),
     ), status
 
 
@@ -86,9 +89,27 @@ def invite():
         db.session.rollback()  # the same email invited twice at once: the first one won
         form.email.errors = [_("An account with this email already exists.")]
         return _render_staff(form, 422)
-    token = staff.invite_token(account, current_app.config["SECRET_KEY"])
-    url = current_app.config["PUBLIC_BASE_URL"] + url_for(
-        "portal.public.accept_invite", token=token
-    )
-    # Shown once, to the owner, who passes it on: the link sets the colleague's password.
-    return _render_staff(forms.InviteForm(formdata=None), 201, invite_url=url)
+    # E-mailed to the invitee, never shown to the owner: opening it proves the address, and
+    # only then does the account get a password (issue 11.12).
+    queue_account_link(account, "invite")
+    db.session.commit()
+    relay_after_commit()
+    return _render_staff(forms.InviteForm(formdata=None), 201, invited=account.email)
+
+
+@merchant_bp.post("/staff/<int:account_id>/remove")
+def remove_staff(account_id: int):
+    """The owner removes a colleague: disabled at once, every session of theirs ends."""
+    owner_only()
+    form = forms.EmptyForm()
+    if not form.validate_on_submit():
+        return _render_staff(forms.InviteForm(formdata=None), 400)
+    try:
+        person = staff.remove_staff(current_user, account_id)
+        db.session.commit()
+    except services.PortalRefused as refused:
+        db.session.rollback()
+        flash(str(refused.message), "error")
+        return redirect(url_for(".staff_page"), code=303)
+    flash(_("%(name)s no longer has access.", name=person.name), "success")
+    return redirect(url_for(".staff_page"), code=303)

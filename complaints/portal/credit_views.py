@@ -6,7 +6,7 @@ in the repair form is checked against this enterprise by the credit service itse
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -26,6 +26,7 @@ from complaints.credit.queries import public_standing
 from complaints.credit.services import CreditRuleError
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.input_guard import is_id
 from complaints.portal.blueprints import merchant_bp
 from complaints.presentation import local_time
 
@@ -152,11 +153,7 @@ def _render_credit(form: RepairApplicationForm | None = None, refusal=None, stat
         standing=public_standing(enterprise_id, now),
         grade_colours=GRADE_COLOURS,
         listing=listing,
-        early_removal_from=(
-            listing.occurred_at + timedelta(days=policy.serious_early_removal_days)
-            if listing
-            else None
-        ),
+        early_removal_from=(policy.early_removal_from(listing.occurred_at) if listing else None),
         candidates=candidates,
         can_apply=any(c.open_at(now) for c in candidates),
         now=now,
@@ -181,7 +178,7 @@ def apply_repair():
     account = current_user
     form = RepairApplicationForm()
     valid = form.validate_on_submit()
-    if valid and not form.entry.data.isdigit():
+    if valid and not is_id(form.entry.data):
         form.entry.errors = [_("Choose the entry you ask to repair.")]
         valid = False
     if not valid:

@@ -81,6 +81,11 @@ def tourist_phone_for_merchant(case: Case) -> str:
     return case.tourist_phone if case.contact_consent else mask_phone(case.tourist_phone)
 
 
+def tourist_name_for_merchant(case: Case) -> str:
+    """The name only with the tourist's consent, as the consent box promises (issue 11.15)."""
+    return case.tourist_name if case.contact_consent else str(_("Withheld by the tourist"))
+
+
 @dataclass(frozen=True)
 class MerchantEvent:
     at: datetime
@@ -106,7 +111,7 @@ def merchant_timeline(case: Case) -> list[MerchantEvent]:
                 state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
                 reason=event.reason,
-                ground=ground_label(event.ground),
+                ground=ground_label(event.ground, case.created_at),
             )
         )
     return entries

@@ -1,8 +1,10 @@
-"""An enterprise's staff: the owner invites colleagues, who set their own password.
+"""An enterprise's staff: the owner invites colleagues, who set their own password, and
+removes them again.
 
 The invitation is a signed, timed token (24 hours) naming the account and a fingerprint of
-its password hash. Setting a password changes the hash, so the link works once; no table of
-tokens is needed.
+its password hash, e-mailed to the invitee (complaints.accounts.mail), so the account is bound
+only once the address is proven. Setting a password changes the hash, so the link works once;
+no table of tokens is needed.
 """
 
 import hashlib
@@ -14,7 +16,12 @@ from sqlalchemy import update
 
 from complaints.accounts import passwords
 from complaints.accounts.models import Account, AccountRole
-from complaints.accounts.services import MIN_PASSWORD_LENGTH, account_by_email, normalise_email
+from complaints.accounts.services import (
+    MIN_PASSWORD_LENGTH,
+    account_by_email,
+    disable_account,
+    normalise_email,
+)
 from complaints.extensions import db
 from complaints.portal.services import PortalRefused
 
@@ -90,3 +97,16 @@ def set_first_password(account: Account, password: str) -> None:
     ).rowcount
     if not used:
         raise PortalRefused(_l("This invitation link was already used."))
+
+
+def remove_staff(owner: Account, account_id: int) -> Account:
+    """Disable a colleague of the owner's enterprise; their sessions end at once. Flushes."""
+    person = db.session.get(Account, account_id)
+    if (
+        person is None
+        or person.enterprise_id != owner.enterprise_id
+        or person.role is not AccountRole.MERCHANT_STAFF
+    ):
+        raise PortalRefused(_l("This person is not on your staff."))
+    disable_account(person)
+    return person

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from complaints.cases.services import case_for_tracking_key
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import forms, messages, presenters, ratings, services, staff
 from complaints.portal.blueprints import public_bp
 from workflows.machine import TransitionRefused
@@ -63,7 +63,7 @@ def answer_offer(tracking_key: str, answer: str):
         db.session.rollback()  # the case moved on (deadline, a new offer) while the page was open
         flash(_("The case changed while you were reading. Look at it again."), FLASH)
         return _back(tracking_key, "#offer")
-    relay_after_commit()
+    after_commit()
     if answer == "accept":
         flash(_("You accepted the offer. The complaint is resolved."), FLASH)
     else:

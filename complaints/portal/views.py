@@ -29,7 +29,7 @@ from complaints.console.presenters import (
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import evidence, forms, messages, presenters, queries, services
 from complaints.portal.blueprints import bp, merchant_bp, public_bp
 from complaints.presentation import yuan_to_fen
@@ -72,6 +72,7 @@ def _render_case(case: Case, *, failed=None, refusal=None, status=200, **forms_s
         "portal/case.html",
         case=case,
         phone=presenters.tourist_phone_for_merchant(case),
+        tourist_name=presenters.tourist_name_for_merchant(case),
         deadline=deadline_view(open_deadline_for(case.id), now),
         time_left=presenters.time_left(_left(case, now)),
         timeline=presenters.merchant_timeline(case),
@@ -143,7 +144,7 @@ def act(number: str, trigger: str):
         db.session.rollback()  # someone acted on the case between our read and our write
         case = queries.case_for_merchant(number, account)
         return _render_case(case, failed=(trigger, form), refusal=_changed(), status=409)
-    relay_after_commit()
+    after_commit()
     flash(_("Done: %(action)s.", action=TRIGGER_LABELS.get(trigger, trigger)), "success")
     return redirect(url_for(".case_page", number=case.number), code=303)
 

@@ -46,6 +46,9 @@ class CaseDeadline(db.Model):
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminders_sent: Mapped[int] = mapped_column(default=0)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the case's clock stands still (SAMR Art. 20 appraisal): nothing fires, and
+    # on resume the deadline moves on by the pause.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

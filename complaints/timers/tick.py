@@ -15,11 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from complaints.cases.models import Case
 from complaints.cases.workflow import SYSTEM, fire
+from complaints.clock import local_today
 from complaints.database import utcnow
+from complaints.events import ReminderDue, publish
 from complaints.extensions import db
-from complaints.notices.services import announce
 from complaints.timers.models import CaseDeadline
 from complaints.timers.services import next_reminder_after
+from workflows.grounds import unverified_identity_ground
 from workflows.machine import TransitionRefused
 from workflows.states import CaseState, DeadlineKind
 
@@ -28,13 +30,18 @@ BATCH = 500
 
 # What the system does when a deadline passes, by the state it was running in.
 ON_EXPIRY = {
+    CaseState.SUBMITTED: "identity_not_verified",  # Order 121: never verified, not accepted
     CaseState.MERCHANT_RESPONSE: "merchant_deadline_passed",
     CaseState.REGULATOR_REVIEW: "escalate",
     CaseState.MEDIATION: "escalate",
-    CaseState.TERMINATED: "escalate",
+    # The parties were told at termination (Art. 21): the case closes, nobody is escalated.
+    CaseState.TERMINATED: "close",
     CaseState.DECLINED: "close",  # the appeal window of a declined case ran out
 }
-REMINDED_PARTY = {DeadlineKind.MERCHANT_RESPONSE: "merchant_reminder"}
+REMINDED_PARTY = {
+    DeadlineKind.MERCHANT_RESPONSE: "merchant_reminder",
+    DeadlineKind.IDENTITY_VERIFICATION: "verify_reminder",
+}
 
 
 @dataclass
@@ -55,7 +62,11 @@ def run_tick(now: datetime | None = None) -> TickReport:
 def _send_reminders(now: datetime, report: TickReport) -> None:
     due = db.session.execute(
         select(CaseDeadline.id, CaseDeadline.next_reminder_at)
-        .where(CaseDeadline.closed_at.is_(None), CaseDeadline.next_reminder_at <= now)
+        .where(
+            CaseDeadline.closed_at.is_(None),
+            CaseDeadline.paused_at.is_(None),
+            CaseDeadline.next_reminder_at <= now,
+        )
         .order_by(CaseDeadline.next_reminder_at)
         .limit(BATCH)
     ).all()
@@ -73,7 +84,8 @@ def _send_reminders(now: datetime, report: TickReport) -> None:
             if claimed:
                 case = db.session.get(Case, deadline.case_id)
                 party = REMINDED_PARTY.get(deadline.kind, "regulator_reminder")
-                announce(case, f"{party}:{reminder_at.isoformat()}", due_at=deadline.due_at)
+                event_key = f"{party}:{reminder_at.isoformat()}"
+                publish(ReminderDue(case=case, event_key=event_key, due_at=deadline.due_at))
                 report.reminders += 1
             db.session.commit()
         except SQLAlchemyError as exc:
@@ -88,6 +100,7 @@ def _expire_deadlines(now: datetime, report: TickReport) -> None:
         .where(
             CaseDeadline.closed_at.is_(None),
             CaseDeadline.fired_at.is_(None),
+            CaseDeadline.paused_at.is_(None),  # no deadline fires while its case is paused
             CaseDeadline.due_at <= now,
         )
         .order_by(CaseDeadline.due_at)
@@ -97,7 +110,11 @@ def _expire_deadlines(now: datetime, report: TickReport) -> None:
         try:
             claimed = db.session.execute(
                 update(CaseDeadline)
-                .where(CaseDeadline.id == deadline_id, CaseDeadline.fired_at.is_(None))
+                .where(
+                    CaseDeadline.id == deadline_id,
+                    CaseDeadline.fired_at.is_(None),
+                    CaseDeadline.paused_at.is_(None),
+                )
                 .values(fired_at=now)
             ).rowcount
             if claimed:
@@ -121,4 +138,7 @@ def _act_on_expiry(deadline: CaseDeadline, now: datetime) -> None:
         deadline.closed_at = now
         return
     reason = f"{deadline.kind.value} deadline passed at {deadline.due_at.isoformat()}"
-    fire(case, trigger, SYSTEM, now=now, reason=reason)
+    ground = None
+    if trigger == "identity_not_verified":
+        ground = unverified_identity_ground(local_today(case.created_at)).value
+    fire(case, trigger, SYSTEM, now=now, reason=reason, ground=ground)

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
-from complaints.cases.models import Case
+from complaints.cases.models import Case, CaseSource
+from complaints.cases.services import phone_verified
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
@@ -63,44 +64,61 @@ def _twilio_verify():
     return TwilioVerify(current_app.config["NOTIFICATION_SETTINGS"])
 
 
-def send_code_on_filing(case: Case, *, now: datetime) -> None:
-    """Filing always sends the first code: the filing form has its own per-IP limit, and a
-    tourist filing twice must not be left without a code for the second case."""
+def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
+    """Filing on our own form sends the first code (the tourist is looking at the phone right
+    now), within the same per-number window as "send a new code" (issue 11.8: filings were a
+    way round it); past it the tracking page offers a new code once the window has room again.
+    Complaints that arrive by machine wait for a request."""
+    if case.source not in (CaseSource.QR, CaseSource.SEARCH):
+        return None
+    if _window_spent(case.tourist_phone, now):
+        return SendResult.RATE_LIMITED
     _issue(case, now)
+    return SendResult.SENT
 
 
 def send_new_code(case: Case, *, now: datetime) -> SendResult:
     """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
     if case.phone_verified_at is not None:
         return SendResult.ALREADY_VERIFIED
-    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
-    sent_recently = db.session.scalar(
-        select(func.count(PhoneVerification.id)).where(
-            PhoneVerification.phone == case.tourist_phone,
-            PhoneVerification.sent_at > now - window,
-        )
-    )
-    if sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]:
+    if _window_spent(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
 
 
-def _issue(case: Case, now: datetime) -> PhoneVerification:
-    verification = PhoneVerification(
-        case_id=case.id,
-        phone=case.tourist_phone,
-        provider=TWILIO_VERIFY if uses_twilio_verify() else OWN,
-        sent_at=now,
-        expires_at=now + CODE_TTL,
+def _window_spent(phone: str, now: datetime) -> bool:
+    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+    sent_recently = db.session.scalar(
+        select(func.count(PhoneVerification.id)).where(
+            PhoneVerification.phone == phone,
+            PhoneVerification.sent_at > now - window,
+        )
     )
-    db.session.add(verification)
-    db.session.flush()
+    return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
+
+
+def _issue(case: Case, now: datetime) -> PhoneVerification:
+    provider = TWILIO_VERIFY if uses_twilio_verify() else OWN
+    code = f"{secrets.randbelow(10**6):06d}"
+    values = {
+        "case_id": case.id,
+        "phone": case.tourist_phone,
+        "provider": provider,
+        "sent_at": now,
+        "expires_at": now + CODE_TTL,
+    }
+    if provider == OWN:
+        values["code_hash"] = _code_hash(case.id, case.tourist_phone, now, code)
+    # One INSERT returning the row, without flushing what else is pending: the outbox rows of
+    # a filing go out together in its last flush.
+    with db.session.no_autoflush:
+        verification = db.session.scalars(
+            insert(PhoneVerification).values(**values).returning(PhoneVerification)
+        ).one()
     if verification.provider == TWILIO_VERIFY:
         add_outbox_message(START_VERIFY_JOB, verification.id)
         return verification
-    code = f"{secrets.randbelow(10**6):06d}"
-    verification.code_hash = _code_hash(verification, code)
     language = language_or_default(case.language)
     rendered = render_message(
         CODE_TEMPLATE,
@@ -124,11 +142,13 @@ def _issue(case: Case, now: datetime) -> PhoneVerification:
     return verification
 
 
-def _code_hash(verification: PhoneVerification, code: str) -> str:
+def _code_hash(case_id: int, phone: str, sent_at: datetime, code: str) -> str:
     # Keyed: six digits are a million guesses, so a plain hash would give the code away to
-    # anyone who reads the table.
+    # anyone who reads the table. Bound to this code's case, number and moment (known before
+    # the row has an id, so the hash is written by the row's own INSERT).
     key = current_app.config["SECRET_KEY"].encode()
-    message = f"phone-code:{verification.id}:{verification.phone}:{code}".encode()
+    sent = round(sent_at.timestamp() * 1_000_000)
+    message = f"phone-code:{case_id}:{sent}:{phone}:{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -165,8 +185,6 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
             return CheckResult.LOCKED
         return result
     verification.verified_at = now
-    from complaints.cases.workflow_hooks import phone_verified
-
     phone_verified(case, now)
     db.session.flush()
     return CheckResult.VERIFIED
@@ -175,7 +193,8 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
 def _compare(verification: PhoneVerification, code: str) -> CheckResult:
     if verification.provider == OWN:
         if verification.code_hash and hmac.compare_digest(
-            verification.code_hash, _code_hash(verification, code)
+            verification.code_hash,
+            _code_hash(verification.case_id, verification.phone, verification.sent_at, code),
         ):
             return CheckResult.VERIFIED
         return CheckResult.WRONG

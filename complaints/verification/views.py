@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from complaints.cases.services import case_for_tracking_key
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.verification import services
 from complaints.verification.services import CheckResult, SendResult
 
@@ -45,7 +45,7 @@ def verify(tracking_key: str):
     case = case_for_tracking_key(tracking_key) or abort(404)
     result = services.check_code(case, request.form.get("code", ""), now=utcnow())
     db.session.commit()
-    relay_after_commit()  # a confirmed number routes the case, which tells the parties
+    after_commit()  # a confirmed number routes the case, which tells the parties
     flash(str(CHECK_MESSAGES[result]), FLASH_CATEGORY)
     return _back_to_case(tracking_key)
 
@@ -56,7 +56,7 @@ def send_new_code(tracking_key: str):
     case = case_for_tracking_key(tracking_key) or abort(404)
     result = services.send_new_code(case, now=utcnow())
     db.session.commit()
-    relay_after_commit()
+    after_commit()
     flash(str(SEND_MESSAGES[result]), FLASH_CATEGORY)
     return _back_to_case(tracking_key)
 

@@ -13,17 +13,24 @@ from complaints.timers.models import CalendarOverride
 from complaints.timers.services import current_policy
 from tests.app.test_admin_screens import ADMIN, _csrf
 from tests.app.test_console_support import sign_in
-from workflows.policy import Policy
+from workflows.policy import Policy, PolicySet
 
 
 def test_a_version_applies_from_its_time_and_env_stays_the_default(app_ctx):
     now = utcnow()
     default = Policy().merchant_response
-    assert current_policy(now).merchant_response == default
-    add_version(WORKFLOW, {"merchant_response": "12 hours"}, now + timedelta(hours=1), "a", "r")
+    assert current_policy(at=now).merchant_response == default
+    add_version(
+        WORKFLOW,
+        {"merchant_response": "12 hours"},
+        now + timedelta(hours=1),
+        "a",
+        "r",
+        parse=PolicySet.from_mapping,
+    )
     db.session.commit()
-    assert current_policy(now).merchant_response == default  # a deadline opened now
-    later = current_policy(now + timedelta(hours=2)).merchant_response
+    assert current_policy(at=now).merchant_response == default  # a deadline opened now
+    later = current_policy(at=now + timedelta(hours=2)).merchant_response
     assert str(later) == "12 hours"
 
 
@@ -33,11 +40,18 @@ def test_deadline_opened_after_the_version_uses_it(app_ctx):
     from workflows.states import DeadlineKind
 
     now = utcnow()
-    add_version(WORKFLOW, {"merchant_response": "2 hours"}, now, "a", "shorter")
+    add_version(
+        WORKFLOW,
+        {"merchant_response": "2 hours"},
+        now,
+        "a",
+        "shorter",
+        parse=PolicySet.from_mapping,
+    )
     db.session.commit()
     calendar = WorkingCalendar({})
     kind = DeadlineKind.MERCHANT_RESPONSE
-    due = deadline_for(kind, now, current_policy(now), calendar).due
+    due = deadline_for(kind, now, current_policy(at=now), calendar).due
     two_hours = Policy.from_mapping({"merchant_response": "2 hours"})
     assert due == deadline_for(kind, now, two_hours, calendar).due
     assert due < deadline_for(kind, now, Policy(), calendar).due
@@ -75,3 +89,23 @@ def test_calendar_screen_corrects_a_day_and_completes_a_year(client, seeded):
     page = client.get("/admin/calendar?year=2027&lang=en").get_data(as_text=True)
     assert "2027 is official" in page
     assert db.session.scalar(select(AdminChange).where(AdminChange.subject_key == "2027-02-06"))
+
+
+def test_a_credit_version_applies_from_its_time(app_ctx):
+    from complaints.credit.engine import CreditPolicy
+    from complaints.credit.policy import current_credit_policy
+    from complaints.policies.services import CREDIT
+
+    now = utcnow()
+    default = CreditPolicy().complaint_free_period_days
+    add_version(
+        CREDIT,
+        {"complaint_free_period_days": 90},
+        now,
+        "a",
+        "pilot",
+        parse=CreditPolicy.from_mapping,
+    )
+    db.session.commit()
+    assert current_credit_policy(now - timedelta(seconds=1)).complaint_free_period_days == default
+    assert current_credit_policy().complaint_free_period_days == 90

@@ -62,7 +62,15 @@ def _claim(case, amount_fen: int) -> Claim:
 
 
 def _paid_claim(outlet_name=AH_HAI, amount_fen=30_000, **kwargs) -> Claim:
-    claim = _claim(eligible_case(outlet_name, **kwargs), amount_fen)
+    """A claim reviewed, paid and frozen against the merchant. Small claims are paid without
+    freezing anyone (issue 12 item 11), so the fund's small-claims track is switched off."""
+    case = eligible_case(outlet_name, **kwargs)
+    services.fund_for_case(case).small_claim_threshold_fen = 0
+    claim = _claim(case, amount_fen)
+    services.approve(claim, FUND_MANAGER, reason="receipt and menu agree", now=utcnow())
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
     assert claim.state is C.RECOVERY_OPEN
     return claim
 
@@ -74,23 +82,27 @@ def _refusals(case, amount_fen: int) -> set[str]:
     return {reason.code for reason in refused.value.reasons}
 
 
-def test_a_small_claim_is_approved_paid_and_frozen_against_the_merchant(seeded):
+def test_a_small_claim_is_paid_at_once_without_freezing_the_merchant(seeded):
+    # RULES.md (Sanya's 2024 small-claims track): paid immediately without freezing. This test
+    # asserted a receivable and a recovery order before issue 12 item 11.
     fund = sanya_fund()
     before = fund_cash(fund)
-    claim = _paid_claim(amount_fen=30_000)
+    claim = _claim(eligible_case(), 30_000)
+    assert claim.state is C.PAID
     assert claim.paid_at is not None
     assert claim.payout_reference.startswith("SIM-")
-    assert [e.trigger for e in claim.events] == ["request", "auto_approve", "pay", "open_recovery"]
+    assert [e.trigger for e in claim.events] == ["request", "auto_approve", "pay"]
     assert claim.events[1].actor_role.value == "system"
     assert fund_cash(fund) == before - 30_000
     owed = balance(
         AccountKind.MERCHANT_RECEIVABLE, fund_id=fund.id, enterprise_id=claim.enterprise_id
     )
-    assert owed == 30_000
+    assert owed == 0
+    assert balance(AccountKind.FUND_EXPENSE, fund_id=fund.id) == 30_000
     assert balance(AccountKind.TOURIST_PAYABLE, fund_id=fund.id) == 0
     assert transactions_of(claim) == ["payout_reserve", "payout"]
-    assert claim.recovery.state is RecoveryState.OPEN
-    assert claim.recovery.due_at > claim.paid_at
+    assert claim.recovery is None
+    assert not claim.merchant_frozen
     assert_books_balance()
 
 
@@ -132,7 +144,7 @@ def test_a_rejected_claim_keeps_its_reason_and_moves_no_money(seeded):
     assert transactions_of(claim) == []
     # A rejection does not block asking again, e.g. with better evidence.
     again = _claim(claim.case, 20_000)
-    assert again.state is C.RECOVERY_OPEN
+    assert again.state is C.PAID  # small: paid at once
     assert_books_balance()
 
 
@@ -166,12 +178,10 @@ def test_the_yearly_cap_counts_one_phone_at_one_fund(seeded):
     over = eligible_case(DIVING, phone=phone, claimed_fen=50_000)
     assert _refusals(over, 50_000) == {"above_yearly_cap"}
     assert _claim(eligible_case(DIVING, phone=phone, claimed_fen=40_000), 40_000).state is (
-        C.RECOVERY_OPEN  # ¥400 still fits
+        C.PAID  # ¥400 still fits (a small claim: paid at once)
     )
     # Haikou's fund is ring-fenced and counts its own year.
-    assert _claim(eligible_case(QILOU, phone=phone, claimed_fen=50_000), 50_000).state is (
-        C.RECOVERY_OPEN
-    )
+    assert _claim(eligible_case(QILOU, phone=phone, claimed_fen=50_000), 50_000).state is (C.PAID)
     assert_books_balance()
 
 
@@ -224,7 +234,7 @@ def test_manual_bank_transfer_waits_for_the_reference(app, seeded, monkeypatch):
     db.session.commit()
     relay_pending()
     claim = reload(claim)
-    assert claim.state is C.RECOVERY_OPEN
+    assert claim.state is C.PAID
     assert (claim.payout_reference, claim.payout_provider) == ("ICBC-20261125-0042", "manual")
     payout = db.session.scalar(
         select(LedgerTransaction).where(

@@ -154,7 +154,7 @@ def test_decline_needs_a_legal_ground_and_can_be_reopened_on_appeal(client, revi
     assert case.events[-1].ground == "time_barred_3y"
     page = case_page(client, number).get_data(as_text=True)
     assert "More than three years since the harm was known" in page
-    assert "SAMR Order 20, Art. 15(4)" in page
+    assert "SAMR Order 121 (formerly Order 20, Art. 15(4))" in page  # received after 2026-04-15
     assert "Appeal window ends" in page
     assert _action_forms(page) == ["close", "reopen"]
     assert act(client, number, "reopen").status_code == 422  # a reason is required

@@ -142,7 +142,10 @@ def test_serious_list_early_removal_after_one_year_and_automatic_after_three(see
     [_, other] = merchants(2)
     mark_serious(other, REGULATOR, "Penalty decision 2026-002", T0)
     db.session.commit()
+    # Three calendar years, and 2028 has a 29 February: 1095 days are one day short.
     run_credit_tick(T0 + timedelta(days=1095))
+    assert score(other).grade == "D"
+    run_credit_tick(T0.replace(year=2029))
     row = score(other)
     assert (row.grade, row.serious_list_since, row.trusted) == ("A", None, True)
     assert [

@@ -152,7 +152,12 @@ def test_the_merchant_reads_its_record_and_applies_for_repair(client, record):
 def test_granting_a_repair_is_a_new_event_that_raises_the_score(client, record):
     application = pending_application(record)
     before = events_of(record["enterprise_id"])
-    regulator = new_client(client, SANYA_HANDLER, console=True)
+    handler = new_client(client, SANYA_HANDLER, console=True)
+    path, key = f"repairs/{application.id}/grant", f"repair-{application.id}"
+    refused = decide(handler, record["uscc"], path, key, "Looks fine to me")
+    assert refused.status_code == 403  # issue 11.10: a handler may not lift a grade
+    assert "Only a supervisor or an administrator grants" in refused.get_data(as_text=True)
+    regulator = new_client(client, SANYA_SUPERVISOR, console=True)
     found = regulator.get("/console/merchants?q=ah hai&lang=en").get_data(as_text=True)
     assert f'data-uscc="{record["uscc"]}"' in found
     assert 'id="merchants-link"' in found
@@ -197,7 +202,8 @@ def test_refusing_a_repair_needs_a_reason_and_changes_no_score(client, record):
     assert (application.state, application.decision_reason) == (RepairState.REFUSED, "No receipt")
     assert events_of(record["enterprise_id"], K.REPAIR_GRANTED) == []
     # Decided already: a second decision is refused with the service's message, not a 500.
-    again = decide(regulator, record["uscc"], f"repairs/{application.id}/grant", key, "Oops")
+    supervisor = new_client(client, SANYA_SUPERVISOR, console=True)
+    again = decide(supervisor, record["uscc"], f"repairs/{application.id}/grant", key, "Oops")
     assert again.status_code == 409
     assert "already been decided" in again.get_data(as_text=True)
 

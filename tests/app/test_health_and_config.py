@@ -3,13 +3,14 @@ import pytest
 from complaints.config import ConfigError, load_config
 
 
-def test_healthz_answers_when_the_database_does(client):
-    response = client.get("/healthz")
+def test_healthz_and_readyz_answer_when_the_database_does(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "redis": "not configured"}
 
 
-def test_healthz_is_503_when_the_database_is_gone(tmp_path):
+def test_readyz_is_503_when_the_database_is_gone(tmp_path):
     from complaints import create_app
 
     # A directory where the SQLite file should be: connecting fails, as a dead server would.
@@ -19,7 +20,8 @@ def test_healthz_is_503_when_the_database_is_gone(tmp_path):
             "UPLOAD_DIR": str(tmp_path / "uploads"),
         }
     )
-    response = broken.test_client().get("/healthz")
+    assert broken.test_client().get("/healthz").status_code == 200  # alive, not ready
+    response = broken.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
 

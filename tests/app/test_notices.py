@@ -1,7 +1,7 @@
 """announce(): who hears about which case event, in which language, exactly once."""
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -158,9 +158,30 @@ def test_decline_states_the_legal_basis_recorded_with_the_event(seeded):
         now=utcnow(),
     )
     tourist_sms, merchant_email = announce(case, "decline")
-    assert "SAMR Order 20, Art. 15(2)" in tourist_sms.body
+    # Received after 2026-04-15: Order 121 applies (issue 12 item 9), its ground traced to
+    # the Order 20 article it continues.
+    assert "SAMR Order 121 (formerly Order 20, Art. 15(2))" in tourist_sms.body
     assert "arbitration commission" in tourist_sms.body
     # The merchant reads Chinese: the same article, cited the Chinese way.
+    assert "市场监管总局令第121号（原第20号令第15条第（2）项）" in merchant_email.body
+
+
+def test_a_complaint_received_before_order_121_cites_order_20(seeded):
+    case, _ = file_case()
+    case.created_at = datetime(2026, 4, 14, 15, 0, tzinfo=UTC)  # 23:00 on 14 April in Hainan
+    append_event(
+        case,
+        trigger="decline",
+        from_state=CaseState.REGULATOR_REVIEW,
+        to_state=CaseState.DECLINED,
+        role=Role.HANDLER,
+        actor_id="7",
+        reason="Already decided by the Sanya arbitration commission.",
+        ground="handled_elsewhere",
+        now=utcnow(),
+    )
+    tourist_sms, merchant_email = announce(case, "decline")
+    assert "SAMR Order 20, Art. 15(2)" in tourist_sms.body
     assert "市场监管总局令第20号第15条第（2）项" in merchant_email.body
 
 

@@ -3,13 +3,22 @@
 import io
 import json
 
+import pytest
 import zxingcpp
 from PIL import Image
 
 from complaints.merchants.services import scan_url
 from tests.app.helpers import outlet_named
+from tests.app.test_console_support import sign_in
 
 TWO_CM_AT_300_DPI = round(20 / 25.4 * 300)
+
+
+@pytest.fixture
+def client(client, seeded):
+    """Code images are for the merchant's staff and regulators: Ah Hai's owner, signed in."""
+    sign_in(client, "owner.ahhai@anxin.demo")
+    return client
 
 
 def _decode(png: bytes) -> list[str]:

@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -124,6 +125,8 @@ class FakeTwilio:
         self.messages: list[FakeMessage] = []
         self.verify = VerifyState(account_sid, verify_service_sid)
         self._failures: list[TwilioError | None] = []  # None = drop the connection
+        self._lose_replies = 0
+        self.delay_seconds = 0.0  # each message takes this long, as a real API call does
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -194,6 +197,7 @@ class FakeTwilio:
             self.requests.clear()
             self.messages.clear()
             self._failures.clear()
+            self._lose_replies = 0
             self.verify = VerifyState(self.account_sid, self.verify_service_sid)
 
     # -- inspection ------------------------------------------------------------------------
@@ -257,9 +261,17 @@ class FakeTwilio:
             if match["account"] != self.account_sid:
                 raise TwilioError(401, 20003, "Authenticate")
             if request.method == "POST" and not match["sid"]:
-                return 201, self._create_message(request.form).as_json()
+                if self.delay_seconds:
+                    time.sleep(self.delay_seconds)
+                created = self._create_message(request.form)
+                with self._lock:
+                    lost = self._lose_replies > 0
+                    self._lose_replies -= lost
+                return None if lost else (201, created.as_json())
             if request.method == "GET" and match["sid"]:
                 return 200, self._fetch_message(match["sid"]).as_json()
+            if request.method == "GET":
+                return 200, self._list_messages(request)
         elif match := _VERIFY.fullmatch(request.path):
             self._expect_host(request, "verify.")
             if match["service"] != self.verify_service_sid or request.method != "POST":
@@ -305,6 +317,35 @@ class FakeTwilio:
         with self._lock:
             self.messages.append(message)
         return message
+
+    def lose_next_replies(self, times: int = 1) -> None:
+        """Accept the next message(s) but drop the connection before answering, as when the
+        sender dies (or the network fails) after Twilio took the message."""
+        with self._lock:
+            self._lose_replies += times
+
+    def _list_messages(self, request: RecordedRequest) -> dict[str, Any]:
+        """GET Messages.json: newest first, filtered by To and From, one page of PageSize."""
+        to, sender = request.form.get("To"), request.form.get("From")
+        size = int(request.form.get("PageSize") or 50)
+        with self._lock:
+            found = [
+                m
+                for m in reversed(self.messages)
+                if (to is None or m.to == to) and (sender is None or m.from_ == sender)
+            ][:size]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        return {
+            "messages": [message.as_json() for message in found],
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": uri,
+        }
 
     def _fetch_message(self, sid: str) -> FakeMessage:
         try:

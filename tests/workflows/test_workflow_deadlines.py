@@ -28,6 +28,8 @@ def test_each_kind_uses_its_policy_limit():
     due = {kind: deadline_for(kind, start, POLICY, CALENDAR).due for kind in DeadlineKind}
     assert due == {
         K.MERCHANT_RESPONSE: local(2026, 2, 13, 15, 0),
+        K.MERCHANT_STAGE: end_of(2026, 3, 4),  # 10 working days, like recovery_due
+        K.IDENTITY_VERIFICATION: local(2026, 2, 15, 15, 0),
         K.ACCEPTANCE_DECISION: end_of(2026, 2, 28),
         K.MEDIATION: end_of(2026, 4, 23),
         K.TERMINATION_NOTICE: end_of(2026, 2, 28),

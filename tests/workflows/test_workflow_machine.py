@@ -35,6 +35,8 @@ REG = {R.HANDLER, R.SUPERVISOR}
 CASE_SPEC = {
     ("route_to_merchant", S.SUBMITTED): (S.MERCHANT_RESPONSE, {R.SYSTEM}),
     ("route_to_regulator", S.SUBMITTED): (S.REGULATOR_REVIEW, {R.SYSTEM}),
+    # Order 121: never verified, not accepted (issue 12 item 9).
+    ("identity_not_verified", S.SUBMITTED): (S.DECLINED, {R.SYSTEM}),
     ("merchant_refund", S.MERCHANT_RESPONSE): (S.RESOLVED, {R.MERCHANT}),
     ("merchant_offer", S.MERCHANT_RESPONSE): (None, {R.MERCHANT}),
     ("tourist_accept_offer", S.MERCHANT_RESPONSE): (S.RESOLVED, {R.TOURIST}),
@@ -52,7 +54,7 @@ CASE_SPEC = {
     ("record_agreement", S.MEDIATION): (S.RESOLVED, {R.HANDLER}),
     ("terminate", S.MEDIATION): (S.TERMINATED, REG),
     **{("escalate", s): (None, {R.SYSTEM}) for s in (S.REGULATOR_REVIEW, S.MEDIATION)},
-    ("escalate", S.TERMINATED): (None, {R.SYSTEM}),  # the notice duty can be late too
+    # Not TERMINATED (issue 12 item 16): the parties are told at termination; the tick closes.
     **{("withdraw", s): (S.WITHDRAWN, {R.TOURIST}) for s in OPEN_STATES},
     **{("merge_into", s): (S.CLOSED, REG) for s in OPEN_STATES},
     **{("absorb_duplicate", s): (None, REG) for s in OPEN_STATES},
@@ -75,6 +77,10 @@ COMPENSATION_SPEC = {
     },
     **{("deduct_deposit", s): (C.DEDUCTED, {R.FUND_MANAGER}) for s in (C.RECOVERY_OPEN, C.OVERDUE)},
     ("mark_overdue", C.RECOVERY_OPEN): (C.OVERDUE, {R.SYSTEM}),
+    **{
+        ("reject_repayment_reference", s): (None, {R.FUND_MANAGER})
+        for s in (C.RECOVERY_OPEN, C.OVERDUE)
+    },
     **{("return_to_fund", s): (C.RETURNED, {R.SYSTEM}) for s in (C.PAID, C.RECOVERY_OPEN)},
 }
 
@@ -297,8 +303,12 @@ def test_deadlines_started_by_the_table():
         for t in CASE_TRANSITIONS
         if t.is_self_transition and t.starts_deadline is not None
     }
-    # Only an offer restarts a clock: the tourist gets the merchant's time to answer it.
-    assert restarting == {"merchant_offer": K.MERCHANT_RESPONSE}
+    # An offer restarts a clock (the tourist gets the merchant's time to answer it), and a
+    # transfer gives the receiving agency its own acceptance clock (issue 12 item 16).
+    assert restarting == {
+        "merchant_offer": K.MERCHANT_RESPONSE,
+        "transfer": K.ACCEPTANCE_DECISION,
+    }
 
 
 def test_every_state_is_reachable_and_every_open_state_can_reach_closed():

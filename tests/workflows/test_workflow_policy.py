@@ -72,7 +72,10 @@ def test_merchant_response_up_to_ten_working_days_is_accepted(limit):
 
 @pytest.mark.parametrize("limit", ["241 hours", "11 working days", "11 calendar days"])
 def test_merchant_response_beyond_ten_working_days_is_refused(limit):
-    with pytest.raises(ValueError, match=r"^merchant_response: must not exceed 10 working_days"):
+    with pytest.raises(
+        ValueError,
+        match=r"^merchant_response: must not exceed the merchant stage \(10 working_days\)",
+    ):
         Policy.from_mapping({"merchant_response": limit})
 
 

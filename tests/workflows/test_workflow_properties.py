@@ -202,8 +202,14 @@ def test_calendar_day_and_hour_deadlines_come_after_the_start(calendar, start, n
 LIMITS = st.builds(TimeLimit, st.integers(1, 30), st.sampled_from(LimitUnit))
 POLICIES = st.builds(
     Policy,
-    **{kind.value: LIMITS for kind in DeadlineKind if kind is not DeadlineKind.MERCHANT_RESPONSE},
-    merchant_response=st.builds(TimeLimit, st.integers(1, 10), st.sampled_from(LimitUnit)),
+    **{
+        kind.value: LIMITS
+        for kind in DeadlineKind
+        if kind not in (DeadlineKind.MERCHANT_RESPONSE, DeadlineKind.MERCHANT_STAGE)
+    },
+    merchant_response=st.builds(
+        TimeLimit, st.integers(1, 10), st.sampled_from([LimitUnit.HOURS, LimitUnit.CALENDAR_DAYS])
+    ),
     reminder_percents_elapsed=st.lists(st.integers(1, 99), max_size=3).map(tuple),
     reminder_hours_before=st.lists(st.integers(1, 48), max_size=3).map(tuple),
     reminder_working_days_before=st.lists(st.integers(1, 5), max_size=3).map(tuple),

@@ -1,0 +1,130 @@
+"""Relaying the outbox off the request path.
+
+Two loops share one shape (wait for a nudge or a short timeout, then relay what is due):
+- the worker's relay thread (production, `flask worker`): woken by PostgreSQL's
+  `NOTIFY anxin_outbox`, which a statement trigger on outbox_messages sends at commit (no
+  extra statement in the filing), with a short poll as the fallback and on SQLite;
+- the embedded background thread (no Redis, `make run`): woken in-process by the request
+  that just committed, and by the same short poll, running the jobs in this process.
+The tick's relay stays as the safety net for both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from flask import Flask, current_app
+
+from complaints.extensions import db
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "anxin_outbox"
+POLL_SECONDS = 2.0
+# How often the worker's relay asks Redis about relayed messages that are not done yet.
+LOST_JOB_CHECK_SECONDS = 10.0
+
+
+class RelayLoop:
+    def __init__(self, app: Flask, *, poll_seconds: float | None = None) -> None:
+        self.app = app
+        self.poll_seconds = poll_seconds or app.config.get("OUTBOX_POLL_SECONDS", POLL_SECONDS)
+        self.nudge = threading.Event()
+        self.stopping = threading.Event()
+        self.relayed = 0
+        self.last_lost_check = 0.0
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.nudge.wait(self.poll_seconds)
+            self.nudge.clear()
+            self.relay_once()
+
+    def relay_once(self) -> int:
+        from complaints.outbox.services import recover_lost_jobs, relay_pending
+
+        with self.app.app_context():
+            try:
+                check_every = min(LOST_JOB_CHECK_SECONDS, self.poll_seconds * 5)
+                if time.monotonic() - self.last_lost_check >= check_every:
+                    self.last_lost_check = time.monotonic()
+                    recover_lost_jobs()
+                count = relay_pending()
+                while count:  # a backlog: keep going until it is empty
+                    self.relayed += count
+                    count = relay_pending()
+            except Exception:
+                db.session.rollback()
+                log.exception("outbox relay failed; retrying in %.1fs", self.poll_seconds)
+            finally:
+                db.session.remove()
+        return self.relayed
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.nudge.set()
+
+    def listen_for_notifications(self) -> None:
+        """PostgreSQL only: nudge the loop on every committed batch of outbox rows."""
+        import psycopg
+
+        with self.app.app_context():
+            url = db.engine.url.render_as_string(hide_password=False)
+        url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    backoff = 0.5
+                    self.nudge.set()  # whatever arrived while we were not listening
+                    while not self.stopping.is_set():
+                        for _notice in connection.notifies(timeout=1.0):
+                            self.nudge.set()
+            except Exception as exc:
+                log.warning("outbox listener: %s; retrying in %.1fs", exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+
+
+def start_relay_threads(app: Flask, *, poll_seconds: float | None = None) -> RelayLoop:
+    loop = RelayLoop(app, poll_seconds=poll_seconds)
+    threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
+    with app.app_context():
+        is_postgres = db.engine.dialect.name == "postgresql"
+    if is_postgres:
+        threading.Thread(
+            target=loop.listen_for_notifications, name="anxin-outbox-listen", daemon=True
+        ).start()
+    return loop
+
+
+_background: dict[int, RelayLoop] = {}
+_background_lock = threading.Lock()
+
+
+def wake_background_relay() -> None:
+    """The embedded mode's relay: one thread per process, started on first use (after a fork
+    the parent's thread is gone, so the process id is the key)."""
+    app = current_app._get_current_object()
+    key = os.getpid()
+    loop = _background.get(key)
+    if loop is None or loop.app is not app:
+        with _background_lock:
+            loop = _background.get(key)
+            if loop is None or loop.app is not app:
+                if loop is not None:
+                    loop.stop()
+                loop = _background[key] = RelayLoop(app)
+                threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
+    loop.nudge.set()
+
+
+def stop_background_relays() -> None:
+    with _background_lock:
+        for loop in _background.values():
+            loop.stop()
+        _background.clear()

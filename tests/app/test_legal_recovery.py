@@ -1,0 +1,185 @@
+"""Issue 12: recovery clocks a typed reference cannot stop; small claims; repair conditions."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from complaints.compensation import recovery, services
+from complaints.compensation.models import Claim, RecoveryState
+from complaints.compensation.services import request_claim
+from complaints.credit.engine import CreditEventKind
+from complaints.credit.models import CreditEvent
+from complaints.database import utcnow
+from complaints.extensions import db
+from complaints.notices.models import Notification
+from complaints.outbox.services import relay_pending
+from tests.app.test_compensation_support import (
+    AH_HAI,
+    FUND_MANAGER,
+    MERCHANT,
+    TOURIST,
+    assert_books_balance,
+    eligible_case,
+    reload,
+)
+from workflows.states import CompensationState as C
+
+LARGE = 79_200  # above the ¥500 small-claims threshold: reviewed, paid, recovered
+
+
+def paid_large_claim(outlet_name=AH_HAI) -> Claim:
+    claim = request_claim(eligible_case(outlet_name), LARGE, TOURIST, now=utcnow())
+    db.session.commit()
+    services.approve(claim, FUND_MANAGER, reason="receipt and menu photo agree", now=utcnow())
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN
+    return claim
+
+
+def _credit_kinds(claim) -> list[CreditEventKind]:
+    return list(
+        db.session.scalars(
+            select(CreditEvent.kind)
+            .where(CreditEvent.enterprise_id == claim.enterprise_id)
+            .order_by(CreditEvent.id)
+        )
+    )
+
+
+# --- 2. a typed reference does not stop recovery ----------------------------------------
+
+
+def test_a_recorded_reference_does_not_stop_the_recovery_going_overdue(seeded):
+    claim = paid_large_claim()
+    recovery.record_merchant_repayment(claim, "BOC-FAKE-1", MERCHANT, now=utcnow())
+    db.session.commit()
+    due = reload(claim).recovery.due_at
+    assert recovery.mark_overdue_recoveries(due + timedelta(minutes=1)) == 1
+    claim = reload(claim)
+    assert claim.state is C.OVERDUE
+    # The reference stays for the fund manager to check; the order is overdue all the same.
+    assert claim.recovery.state is RecoveryState.REPAYMENT_RECORDED
+    assert claim.recovery.overdue_at is not None
+    assert CreditEventKind.RECOVERY_OVERDUE in _credit_kinds(claim)
+
+
+def test_the_fund_manager_rejects_a_reference_and_the_merchant_is_told(seeded):
+    claim = paid_large_claim()
+    recovery.record_merchant_repayment(claim, "BOC-FAKE-2", MERCHANT, now=utcnow())
+    db.session.commit()
+    with pytest.raises(Exception, match="reason"):
+        recovery.reject_repayment_reference(reload(claim), FUND_MANAGER, now=utcnow(), reason="")
+    db.session.rollback()
+    recovery.reject_repayment_reference(
+        reload(claim), FUND_MANAGER, now=utcnow(), reason="nothing arrived on the fund account"
+    )
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN
+    assert claim.recovery.state is RecoveryState.OPEN
+    assert claim.recovery.merchant_reference is None
+    assert claim.events[-1].trigger == "reject_repayment_reference"
+    told = db.session.scalars(
+        select(Notification.event_key).where(Notification.case_id == claim.case_id)
+    ).all()
+    assert any(key.startswith("repayment_rejected") for key in told)
+
+
+def test_a_late_confirmation_does_not_earn_repaid_on_time(seeded):
+    claim = paid_large_claim()
+    recovery.record_merchant_repayment(claim, "BOC-778", MERCHANT, now=utcnow())
+    db.session.commit()
+    late = reload(claim).recovery.due_at + timedelta(days=60)
+    # Nobody ran the tick: the claim is still "recovery open", yet the money came late.
+    recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=late)
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERED
+    assert CreditEventKind.RECOVERY_REPAID_ON_TIME not in _credit_kinds(claim)
+    assert_books_balance()
+
+
+def test_a_confirmation_by_the_due_date_earns_repaid_on_time(seeded):
+    claim = paid_large_claim()
+    recovery.confirm_repayment(claim, FUND_MANAGER, now=claim.recovery.due_at)
+    db.session.commit()
+    assert CreditEventKind.RECOVERY_REPAID_ON_TIME in _credit_kinds(reload(claim))
+
+
+# --- 14. repair needs the penalty performed; an overdue recovery is repairable -----------
+
+
+def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
+    from complaints.credit.repair import apply_for_repair, grant_repair
+    from complaints.credit.services import CreditRuleError
+
+    claim = paid_large_claim()
+    due = claim.recovery.due_at
+    recovery.mark_overdue_recoveries(due + timedelta(minutes=1))
+    overdue = db.session.scalar(
+        select(CreditEvent).where(
+            CreditEvent.enterprise_id == claim.enterprise_id,
+            CreditEvent.kind == CreditEventKind.RECOVERY_OVERDUE,
+        )
+    )
+    a_year_on = overdue.occurred_at + timedelta(days=366)
+    application = apply_for_repair(
+        claim.enterprise_id,
+        overdue.id,
+        corrections="Staff retrained on posted prices",
+        commitment="We post every price and honour it",
+        actor="owner",
+        now=a_year_on,
+    )
+    db.session.commit()
+    with pytest.raises(CreditRuleError, match="penalty has not been performed"):
+        grant_repair(application.id, actor="handler", reason="corrected", now=a_year_on)
+    db.session.rollback()
+    recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=a_year_on)
+    db.session.commit()
+    granted = grant_repair(
+        application.id, actor="handler", reason="repaid, corrected", now=a_year_on
+    )
+    db.session.commit()
+    assert granted.neutralises_id == overdue.id
+
+
+# --- 11. small claims pay without freezing, unless the case finds the merchant liable -----
+
+
+def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(seeded):
+    from complaints.cases.workflow import Actor, fire
+    from complaints.compensation import ledger
+    from complaints.compensation.models import AccountKind
+    from tests.app.test_compensation_support import sanya_fund
+    from workflows.states import Role
+
+    case = eligible_case(AH_HAI)
+    handler = Actor(Role.HANDLER, "1")
+    fire(case, "merchant_dispute", MERCHANT, now=utcnow(), reason="the price was on the board")
+    fire(case, "accept", handler, now=utcnow())
+    db.session.commit()
+    claim = request_claim(case, 30_000, TOURIST, now=utcnow())
+    db.session.commit()
+    relay_pending()
+    claim = reload(claim)
+    fund = sanya_fund()
+    receivable = dict(fund_id=fund.id, enterprise_id=claim.enterprise_id)
+    assert claim.state is C.PAID
+    assert claim.recovery is None
+    assert ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, **receivable) == 0
+    assert CreditEventKind.COMPENSATION_PAID not in _credit_kinds(claim)
+
+    fire(case, "record_agreement", handler, now=utcnow(), reason="refund of ¥300 agreed")
+    db.session.commit()
+    claim = reload(claim)
+    assert claim.state is C.RECOVERY_OPEN
+    assert claim.merchant_frozen
+    assert claim.recovery.state is RecoveryState.OPEN
+    assert ledger.balance_of(AccountKind.MERCHANT_RECEIVABLE, **receivable) == 30_000
+    assert ledger.balance_of(AccountKind.FUND_EXPENSE, fund_id=fund.id) == 0
+    assert CreditEventKind.COMPENSATION_PAID in _credit_kinds(claim)
+    assert_books_balance()

@@ -1,0 +1,95 @@
+"""Relaying off the request path (issue 13) and noticing lost jobs within a minute (11.2)."""
+
+import time
+import uuid
+
+import pytest
+from rq import SimpleWorker
+from rq.job import Job
+from sqlalchemy import select
+
+from complaints import jobs
+from complaints.extensions import db
+from complaints.notices.models import DeliveryStatus, Notification
+from complaints.outbox.models import OutboxMessage
+from complaints.outbox.services import recover_lost_jobs, relay_pending
+from tests import services as test_services
+from tests.app.helpers import complaint_form_data, outlet_named, token_for
+from tests.app.test_notices_support import TOURIST_PHONE, file_case, sms_to
+from tests.app.test_notices_support import fake_servers as fake_servers
+from tests.app.test_notices_support import fakes as fakes
+
+
+def _statuses() -> list[DeliveryStatus]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Notification.status).order_by(Notification.id)))
+
+
+@pytest.fixture
+def background_relay(app, monkeypatch):
+    from complaints.outbox.relay import stop_background_relays
+
+    monkeypatch.setitem(app.config, "OUTBOX_RELAY", "thread")
+    yield
+    stop_background_relays()  # later tests relay deterministically
+
+
+def test_without_redis_a_background_thread_delivers_after_the_request(
+    seeded, fakes, client, background_relay
+):
+    token = token_for(outlet_named("Ah Hai"))
+    response = client.post(f"/s/{token}/complain", data=complaint_form_data(client, token))
+    assert response.status_code == 303
+    deadline = time.monotonic() + 10
+    while _statuses() != [DeliveryStatus.SENT] * 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _statuses() == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+    assert len(sms_to(fakes.twilio, "+447911123456")) == 2
+
+
+@pytest.fixture
+def redis_queue(app, monkeypatch):
+    client = test_services.require_redis()
+    name = f"anxin-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setitem(app.config, "RQ_QUEUE", name)
+    monkeypatch.setitem(app.config, "REDIS_URL", test_services.redis_url())
+    try:
+        yield name
+    finally:
+        keys = list(client.scan_iter(match=f"*{name}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+        app.extensions.pop("anxin_redis", None)
+
+
+@pytest.mark.redis
+def test_messages_whose_job_redis_forgot_are_relayed_again(
+    seeded, fakes, app, monkeypatch, redis_queue
+):
+    file_case(relay=False)
+    assert relay_pending() == 2  # one batch job for both messages
+    job_ids = set(db.session.scalars(select(OutboxMessage.relay_job_id)))
+    assert len(job_ids) == 1
+    # Redis restarts without persistence: the job is gone, the database still waits for it.
+    Job.fetch(job_ids.pop(), connection=jobs.redis_connection()).delete()
+    jobs.queue().empty()
+    monkeypatch.setitem(app.config, "OUTBOX_LOST_CHECK_SECONDS", 60)
+    assert recover_lost_jobs() == 0  # too early to call it lost
+    monkeypatch.setitem(app.config, "OUTBOX_LOST_CHECK_SECONDS", 0)
+    assert recover_lost_jobs() == 2
+    assert relay_pending() == 2
+    SimpleWorker([redis_queue], connection=jobs.redis_connection()).work(burst=True)
+    assert _statuses() == [DeliveryStatus.SENT, DeliveryStatus.SENT]
+    assert len(sms_to(fakes.twilio, TOURIST_PHONE)) == 2
+    assert (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.done_at.is_(None))) is None
+    )
+
+
+@pytest.mark.redis
+def test_a_queued_job_is_left_alone(seeded, fakes, app, monkeypatch, redis_queue):
+    file_case(relay=False)
+    relay_pending()
+    monkeypatch.setitem(app.config, "OUTBOX_LOST_CHECK_SECONDS", 0)
+    assert recover_lost_jobs() == 0  # still in the queue: the worker will run it
