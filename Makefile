@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue browser clean
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,16 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d complaints/translations
 
-# After adding or changing an English string: refresh the .pot and the zh catalog, then translate
-# the new entries in complaints/translations/zh/LC_MESSAGES/messages.po (no empty or fuzzy ones).
+# After adding or changing an English string: refresh the .pot and every catalog, then translate
+# the new entries in complaints/translations/zh/LC_MESSAGES/messages.po (no empty or fuzzy ones);
+# zh_Hant is generated from zh with OpenCC (tools/make_zh_hant.py; a dev-time tool only), and
+# ko, ru, ja get the new ids to translate (tools/fill_catalog.py LANG TABLE fills from a table).
 # ngettext and N_ are Babel default keywords; _l and lazy_gettext are Flask-Babel's lazy ones.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o complaints/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i complaints/translations/messages.pot -d complaints/translations -l zh --no-fuzzy-matching
+	$(BIN)/pybabel update -i complaints/translations/messages.pot -d complaints/translations --no-fuzzy-matching
+	$(BIN)/python -c "import opencc_purepy" 2>/dev/null || $(BIN)/pip install --quiet opencc-purepy==1.5.0
+	$(BIN)/python tools/make_zh_hant.py
 
 migrate: install
 	$(FLASK) db upgrade
@@ -57,11 +61,31 @@ worker: install
 	$(FLASK) worker
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
 bench-queue: install
 	$(BIN)/python bench/queue_keyset.py
+
+# The API and webhooks: case read, list pages at a million cases, fan-out beside filing.
+bench-api: install
+	$(BIN)/python bench/integration_api.py
+
+# Apache ECharts for the analytics page, from the npm registry into static/vendor. The minified
+# file is committed, so `make run`, `make test` and CI never need npm; run this to upgrade.
+ECHARTS_VERSION ?= 6.1.0
+vendor-echarts:
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor
+	cd .vendor-tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp .vendor-tmp/package/dist/echarts.min.js static/vendor/echarts.min.js
+	cp .vendor-tmp/package/LICENSE static/vendor/echarts.LICENSE
+	echo "echarts $(ECHARTS_VERSION) (npm), sha256 $$(sha256sum static/vendor/echarts.min.js | cut -d' ' -f1)" > static/vendor/echarts.VERSION
+	rm -rf .vendor-tmp
+
+# Analytics page and queue export at a million cases (appends to bench/RESULTS.md).
+bench-analytics: install
+	$(BIN)/python bench/analytics_scale.py
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 browser:

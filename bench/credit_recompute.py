@@ -18,56 +18,24 @@ out, also on failure. Settings: BENCH_CREDIT_MERCHANTS, BENCH_CREDIT_EVENTS_PER_
 import os
 import platform
 import random
-import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ADMIN_URL = os.environ.get(
-    "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+from bench import harness  # noqa: E402
+from bench.harness import RESULTS  # noqa: E402
+
+log = harness.logger("credit-bench")
 MERCHANTS = int(os.environ.get("BENCH_CREDIT_MERCHANTS", "250000"))
 EVENTS_PER_MERCHANT = float(os.environ.get("BENCH_CREDIT_EVENTS_PER_MERCHANT", "4"))
 INCREMENTAL = 10_000
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Credit recompute"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def log(message: str) -> None:
-    print(f"[credit-bench] {message}", flush=True)
-
-
-class ScratchDatabase:
-    def __init__(self, admin_url: str):
-        self.admin_url = admin_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        host = urlsplit(self.admin_url).hostname
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit(f"refusing a non-local database host {host!r}")
-        self.name = f"anxin_bench_credit_{secrets.token_hex(6)}"
-        self.url = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.name}"))
-
-    def __enter__(self):
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.version = conn.execute("SHOW server_version").fetchone()[0]
-        log(f"created database {self.name}")
-        return self
-
-    def __exit__(self, *exc):
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        log(f"dropped database {self.name}")
 
 
 def load(url: str, rng: random.Random) -> dict:
@@ -222,7 +190,7 @@ def main() -> None:
     from complaints.extensions import db
 
     rng = random.Random(20260415)
-    with ScratchDatabase(ADMIN_URL) as scratch:
+    with harness.ScratchDatabase(prefix="anxin_bench_credit", log=log) as scratch:
         os.environ.setdefault("ANXIN_ENV", "development")
         app = create_app(
             {
@@ -300,15 +268,7 @@ def write_results(version, loaded, built, verified, inc, rechecked, o1) -> None:
         "expired is rebuilt once, by the tick or by its next event).",
         "",
     ]
-    text = RESULTS.read_text() if RESULTS.exists() else ""
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        following = rest.find("\n## ")
-        tail = rest[following + 1 :] if following >= 0 else ""
-        text = head.rstrip() + "\n\n" + "\n".join(lines) + ("\n" + tail if tail else "")
-    else:
-        text = (text.rstrip() + "\n\n" if text else "") + "\n".join(lines)
-    RESULTS.write_text(text)
+    harness.write_section(SECTION, lines)
     log(f"wrote the {SECTION!r} section of {RESULTS}")
 
 

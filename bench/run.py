@@ -16,32 +16,28 @@ Settings (environment): BENCH_DATABASE_ADMIN_URL, BENCH_WORKERS, BENCH_CONNECTIO
 BENCH_THREADS, BENCH_SECONDS, BENCH_WARMUP.
 """
 
-import http.client
 import json
 import os
-import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import loadgen, profiling, report  # noqa: E402
+from bench import flamegraph, harness, loadgen, profiling, report, summary  # noqa: E402
+from bench.harness import BIN, RESULTS, flask_cli, free_port, http_get  # noqa: E402
 
-BIN = Path(sys.executable).parent
-ADMIN_URL = os.environ.get(
-    "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+log = harness.logger("bench")
+FLAME = ROOT / "bench" / "flame-submission.svg"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
@@ -50,52 +46,10 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 # An empty Redis database for one in-process comparison (the outbox relay enqueueing to RQ
 # instead of running the SMS job inline); emptied afterwards. Set it to "" to skip.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
-RESULTS = ROOT / "bench" / "RESULTS.md"
 # Two seeded outlets of two merchants, so the scan page's merchant does not collect the
 # submissions' complaints halfway through (its standing is read on every scan).
 SCAN_OUTLET = "椰风海景酒店前台"  # Coconut Breeze Hotel front desk, Sanya
 SUBMIT_OUTLET = "阿海海鲜加工店"  # Ah Hai Seafood Kitchen, Sanya: a catering stall
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def plain_url(url: str) -> str:
-    """psycopg wants postgresql://, SQLAlchemy postgresql+psycopg://."""
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-# --- the throw-away database -------------------------------------------------------------
-
-
-class BenchDatabase:
-    def __init__(self, admin_url: str):
-        self.admin_url = plain_url(admin_url)
-        self.name = f"anxin_bench_{secrets.token_hex(6)}"
-        parts = urlsplit(self.admin_url)
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-
-    def __enter__(self):
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        log(f"created database {self.name}")
-        return self
-
-    def __exit__(self, *exc):
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        log(f"dropped database {self.name}")
-
-    def scalar(self, sql: str, params=None):
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            return conn.execute(sql, params).fetchone()[0]
 
 
 class RedisScratch:
@@ -130,126 +84,13 @@ class RedisScratch:
             self.client.close()
 
 
-# --- gunicorn ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    def __init__(self, env: dict, port: int, log_path: Path):
-        self.command = [
-            str(BIN / "gunicorn"),
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "2048",
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "5",
-            "bench.ceiling_app:app",
-        ]
-        self.env = env
-        self.port = port
-        self.log_path = log_path
-        self.process = None
-
-    def __enter__(self):
-        self._log = open(self.log_path, "ab")
-        # stdout and stderr (console SMS, app logging) go to a file, never a terminal.
-        self.process = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
-            self.command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._wait_healthy()
-        log(f"gunicorn pid {self.process.pid} up on 127.0.0.1:{self.port} ({WORKERS} workers)")
-        return self
-
-    def _wait_healthy(self, timeout: float = 30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
-            try:
-                status, _headers, _body = http_get(self.port, "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not healthy after {timeout}s; see {self.log_path}")
-
-    def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # the master stops its own workers
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the group we started
-                self.process.wait(timeout=5)
-            log(f"gunicorn pid {self.process.pid} stopped")
-        self._log.close()
-
-
-def http_get(port: int, path: str):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read().decode()
-    finally:
-        conn.close()
-
-
 # --- the app's side of the load ----------------------------------------------------------
 
 
 def app_env(database_url: str, port: int, upload_dir: str) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("REDIS_", "TWILIO_", "SMTP_", "BENCH_"))
-    }
-    env.update(
-        ANXIN_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        QR_SIGNING_KEY=secrets.token_urlsafe(48),
-        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-        DATABASE_URL=database_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        RATELIMIT_ENABLED="0",  # the limiter would throttle one client IP to 20 posts an hour
-        SMS_BACKEND="console_sms",
-        EMAIL_BACKEND="console_email",
-        UPLOAD_DIR=upload_dir,
-        PYTHONPATH=str(ROOT),
+    return harness.app_env(
+        database_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", UPLOAD_DIR=upload_dir
     )
-    return env
-
-
-def flask_cli(env: dict, *args: str) -> str:
-    completed = subprocess.run(  # noqa: S603 - our venv's flask
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed:\n{completed.stderr}")
-    return completed.stdout
 
 
 def create_bench_table(database_url: str) -> None:
@@ -263,7 +104,8 @@ def create_bench_table(database_url: str) -> None:
 
 
 # Mobile numbers 138 <series digit> <wrk thread> <6-digit counter>: new for every request.
-PHONE_SERIES = {"warm": "1", "main": "5"}
+PHONE_SERIES = {"warm": "1", "main": "5", "flame": "7"}
+FLAME_SECONDS = int(os.environ.get("BENCH_FLAME_SECONDS", "5"))
 
 MERCHANT_CASES = (
     "SELECT count(*) FROM cases"
@@ -343,6 +185,21 @@ def settle(db, counted_sql: str | None, p99_ms: float, limit: float = 15.0) -> i
     return count
 
 
+def record_flame(server, path, script, args) -> None:
+    """A run of its own under py-spy, after the measured one: sampling costs CPU, so the
+    measured numbers are taken without it."""
+    command = loadgen.wrk_command(
+        f"http://127.0.0.1:{server.port}{path}",
+        threads=THREADS,
+        connections=CONNECTIONS,
+        seconds=FLAME_SECONDS,
+        script=script,
+        args=args("flame"),
+    )
+    with flamegraph.Recording(server.process.pid, FLAME_SECONDS, FLAME, log):
+        loadgen.run_wrk(command, cwd=str(ROOT))
+
+
 def load(name, server, path, script, args, db, *, counted_sql=None):
     port = server.port
     url = f"http://127.0.0.1:{port}{path}"
@@ -386,18 +243,7 @@ def load(name, server, path, script, args, db, *, counted_sql=None):
     return result, rows_added
 
 
-def machine_info(db: BenchDatabase) -> dict:
-    cpu = "unknown"
-    memory = "unknown"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as info:
-        for line in info:
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+def machine_info(db: harness.ScratchDatabase) -> dict:
     wrk_version = subprocess.run(  # noqa: S603 - fixed binary
         [loadgen.WRK, "--version"], capture_output=True, text=True, check=False
     ).stdout.splitlines()[0]
@@ -405,13 +251,7 @@ def machine_info(db: BenchDatabase) -> dict:
         [str(BIN / "gunicorn"), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
     return {
-        "date": datetime.now(UTC).strftime("%a %b %d %H:%M:%S UTC %Y"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "memory": memory,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
-        "python": platform.python_version(),
+        **harness.machine(),
         "postgresql": db.scalar("SHOW server_version"),
         "synchronous_commit": db.scalar("SHOW synchronous_commit"),
         "wrk": wrk_version,
@@ -435,7 +275,7 @@ def main() -> int:
         "warmup": WARMUP,
     }
     try:
-        with BenchDatabase(ADMIN_URL) as db:
+        with harness.ScratchDatabase(prefix="anxin_bench", log=log) as db:
             port = free_port()
             env = app_env(db.url, port, str(workdir / "uploads"))
             log("migrating and seeding")
@@ -452,7 +292,7 @@ def main() -> int:
             sessions_file = workdir / "sessions.tsv"
             results = {}
             checks = {}
-            with Gunicorn(env, port, gunicorn_log) as server:
+            with harness.Gunicorn(env, port, gunicorn_log, WORKERS, log=log) as server:
                 settings["gunicorn"] = " ".join(server.command[1:])
                 count = str(ROOT / "bench" / "count.lua")
                 results["trivial"], _ = load(
@@ -479,6 +319,12 @@ def main() -> int:
                     lambda phase: (str(sessions_file), f"{nonce}{phase}", PHONE_SERIES[phase]),
                     db,
                     counted_sql="SELECT count(*) FROM cases",
+                )
+                record_flame(
+                    server,
+                    f"/s/{submit_token}/complain",
+                    str(ROOT / "bench" / "submit.lua"),
+                    lambda phase: (str(sessions_file), f"{nonce}{phase}", PHONE_SERIES[phase]),
                 )
                 settings["wrk_submission"] = (
                     f"wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s --timeout 5s --latency"
@@ -526,10 +372,12 @@ def main() -> int:
             console_us=console_us,
             gunicorn_log_bytes=gunicorn_log_bytes,
         )
+        text = text.rstrip() + "\n\n" + "\n".join(summary.flame_section(FLAME)) + "\n"
         # Other bench scripts add sections of their own to the same file: keep them.
         existing = RESULTS.read_text() if RESULTS.exists() else ""
         RESULTS.write_text(report.merge(existing, text))
         log(f"wrote {RESULTS.relative_to(ROOT)}")
+        print(summary.ratio_table(results), flush=True)
         problems = report.problems(results, checks, CONNECTIONS)
         for problem in problems:
             log(f"CHECK FAILED: {problem}")

@@ -3,13 +3,14 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
 from complaints.input_guard import register_input_guard
+from complaints.languages import LANGUAGE_NAMES, from_accept_language, html_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_proxies(app)
     register_input_guard(app)
     register_extensions(app)
+    register_assets(app)
     register_models()
     register_subscribers()
     register_blueprints(app)
@@ -68,8 +70,12 @@ def register_proxies(app: Flask) -> None:
 
 def _check_policies(app: Flask) -> None:
     """A bad time limit or score table stops the start, not the first case that needs it."""
+    from complaints.alerts.policy import AlertPolicy
     from complaints.config import ConfigError
     from complaints.credit.policy import CreditPolicy
+    from complaints.policies.services import CREDIT, register_policy_class
+
+    register_policy_class(CREDIT, CreditPolicy)
     from complaints.privacy.services import RetentionPolicy
     from workflows.policy import PolicySet
 
@@ -77,15 +83,19 @@ def _check_policies(app: Flask) -> None:
         ("WORKFLOW_POLICY", PolicySet),
         ("CREDIT_POLICY", CreditPolicy),
         ("RETENTION_POLICY", RetentionPolicy),
+        ("ALERT_POLICY", AlertPolicy),
     ):
         try:
             policy_class.from_mapping(app.config.get(name) or {})
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from exc
 
 
 def register_extensions(app: Flask) -> None:
     extensions.db.init_app(app)
+    from complaints.replica import register_replica
+
+    register_replica(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
     )
@@ -97,6 +107,17 @@ def register_extensions(app: Flask) -> None:
     extensions.csrf.init_app(app)
     extensions.cache.init_app(app)
     extensions.limiter.init_app(app)
+    # Kept scan pages are dropped when a commit changes what they show (see scan_cache).
+    from complaints.merchants import scan_cache
+
+    scan_cache.install()
+
+
+def register_assets(app: Flask) -> None:
+    """Fingerprinted static files (static_url) and compressed responses."""
+    from complaints.assets import register_assets as register
+
+    register(app)
 
 
 def _chosen_language() -> str | None:
@@ -114,13 +135,14 @@ def _select_locale() -> str:
     languages = current_languages()
     chosen = _chosen_language() or request.cookies.get("lang")
     if chosen in languages:
+        g.locale_chosen = True
         return chosen
-    return request.accept_languages.best_match(languages) or languages[0]
+    accepted = from_accept_language(request.accept_languages, languages)
+    g.locale_chosen = accepted is not None
+    return accepted or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def current_languages() -> tuple[str, ...]:
-    from flask import current_app
-
     return current_app.config["LANGUAGES"]
 
 
@@ -137,12 +159,15 @@ def register_subscribers() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from complaints.alerts.views import bp as alerts_bp
+    from complaints.analytics.views import bp as analytics_bp
     from complaints.cases.views import bp as cases_bp
     from complaints.compensation.views import bp as compensation_bp
     from complaints.health import bp as health_bp
     from complaints.merchants.views import bp as merchants_bp
     from complaints.portal.views import bp as portal_bp
     from complaints.privacy.views import bp as privacy_bp
+    from complaints.supervision.views import bp as supervision_bp
     from complaints.verification.views import bp as verification_bp
     from complaints.webhooks.views import bp as webhooks_bp
 
@@ -154,6 +179,24 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(compensation_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(alerts_bp)
+    app.register_blueprint(supervision_bp)
+    register_integration(app)
+
+
+def register_integration(app: Flask) -> None:
+    """The machine-facing surface: /api/v1 (with its OpenAPI document) and Open311."""
+    from complaints.api.setup import init_api
+
+    init_api(app)
+    from complaints.open311.views import bp as open311_bp
+
+    app.register_blueprint(open311_bp)
+    from complaints.integration_pages.views import console_bp, merchant_bp
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(merchant_bp)
 
 
 def register_login(app: Flask) -> None:
@@ -211,6 +254,10 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_names"] = {
+        code: LANGUAGE_NAMES[code] for code in app.config["LANGUAGES"]
+    }
+    app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.filters.update(TEMPLATE_FILTERS)
 
     @app.after_request

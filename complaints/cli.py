@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from complaints.accounts.cli import accounts_cli
 from complaints.admin.cli import enterprises_cli, register_outlet_commands
+from complaints.analytics.cli import analytics_cli
+from complaints.apikeys.cli import apikeys_cli
 from complaints.compensation.cli import ledger_cli
 from complaints.credit.cli import credit_cli
+from complaints.credit_exchange.cli import credit_exchange_cli
 from complaints.extensions import db
 from complaints.privacy.cli import privacy_cli
 
@@ -28,8 +31,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(credit_cli)
-    app.cli.add_command(enterprises_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(enterprises_cli)
+    app.cli.add_command(apikeys_cli)
+    app.cli.add_command(credit_exchange_cli)
+    app.cli.add_command(analytics_cli)
 
 
 @click.command("seed")
@@ -38,6 +44,9 @@ def seed_command():
     accounts and complaints (safe to run again)."""
     from flask import current_app
 
+    from complaints.alerts.services import evaluate as evaluate_alerts
+    from complaints.analytics.cli import rebuild_all
+    from complaints.database import utcnow
     from complaints.demo_cases import seed_demo_cases
     from complaints.outbox.services import relay_pending
     from complaints.seed import seed_all
@@ -50,6 +59,8 @@ def seed_command():
         )
         db.session.commit()
         relay_pending()
+        rebuild_all()  # the demo's complaints are dated in the past: roll every day up
+        evaluate_alerts(utcnow())  # and the early warning they trip shows at once
         click.echo(f"filed {filed} demo complaints")
     click.echo("seeded Hainan divisions, agencies and demo merchants")
 

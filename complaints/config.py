@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from complaints.languages import SUPPORTED
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -60,6 +62,12 @@ def load_config(instance_path: str, environ=None) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
+    replica_url = environ.get("DATABASE_REPLICA_URL") or ""
+    if replica_url.startswith("postgresql://"):
+        replica_url = "postgresql+psycopg://" + replica_url.removeprefix("postgresql://")
+    if replica_url and not replica_url.startswith("postgresql"):
+        raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
+
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     if not public_base_url and env == "development":
         # `make run` records the address it serves, so `flask outlets list` in another shell
@@ -75,9 +83,16 @@ def load_config(instance_path: str, environ=None) -> dict:
         "QR_SIGNING_KEY": qr_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # Optional hot standby for console lists, analytics, exports, API reads (replica.py).
+        "DATABASE_REPLICA_URL": replica_url,
         "REDIS_URL": environ.get("REDIS_URL", ""),
         "PUBLIC_BASE_URL": public_base_url or "http://127.0.0.1:5000",
         "UPLOAD_DIR": upload_dir,
+        # Signed daily credit-list exports for credit platforms (docs/credit-exchange.md).
+        "CREDIT_EXPORT_DIR": environ.get("CREDIT_EXPORT_DIR")
+        or str(Path(instance_path) / "exports"),
+        "CREDIT_EXPORT_KEY": environ.get("CREDIT_EXPORT_KEY") or secret,
+        "WEBHOOK_TIMEOUT_SECONDS": _int(environ, "WEBHOOK_TIMEOUT_SECONDS", 10),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
@@ -89,6 +104,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "CREDIT_POLICY": _json(environ, "CREDIT_POLICY"),
         # Days and hours personal data is kept (complaints/privacy/services.py, README).
         "RETENTION_POLICY": _json(environ, "RETENTION_POLICY"),
+        "ALERT_POLICY": _json(environ, "ALERT_POLICY"),
+        # Tourist scans are counted in memory and written at most this often per process.
+        "SCAN_COUNT_FLUSH_SECONDS": _int(
+            environ, "SCAN_COUNT_FLUSH_SECONDS", 0 if env == "test" else 10
+        ),
         # manual: a fund manager enters the bank transfer reference; simulated (never in
         # production): pays at once, for the demo and tests.
         "PAYOUT_BACKEND": environ.get("PAYOUT_BACKEND", ""),
@@ -119,7 +139,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         },
         "BABEL_DEFAULT_LOCALE": environ.get("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LANGUAGES": ("zh", "en"),
+        "LANGUAGES": SUPPORTED,  # complaints.languages: zh, zh_Hant, en, ko, ru, ja
         # Roles that must sign in with a second factor (TOTP); others may turn it on. The test
         # suite's default is none, so only the tests about 2FA meet the extra step.
         "TOTP_REQUIRED_ROLES": environ.get(
@@ -133,13 +153,14 @@ def load_config(instance_path: str, environ=None) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "TRUSTED_PROXIES": _trusted_proxies(environ),
-        # Rendered public scan pages, shared by all web processes when Redis is there. Tests
-        # see every change at once (SCAN_CACHE_SECONDS 0) unless they turn it on.
+        # Rendered public scan pages, shared by all web processes when Redis is there and
+        # dropped on commit of any change they show (merchants/scan_cache.py); the seconds are
+        # only an upper bound. Tests render every time (0) unless they turn it on.
         "CACHE_TYPE": "RedisCache" if environ.get("REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": environ.get("REDIS_URL", ""),
         "CACHE_KEY_PREFIX": "anxin:",
         "CACHE_OPTIONS": REDIS_CACHE_OPTIONS if environ.get("REDIS_URL") else None,
-        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 15),
+        "SCAN_CACHE_SECONDS": _int(environ, "SCAN_CACHE_SECONDS", 0 if env == "test" else 3600),
         "RATELIMIT_ENABLED": _bool(environ.get("RATELIMIT_ENABLED"), default=env != "test"),
         "COMPLAINT_RATE_LIMIT": environ.get("COMPLAINT_RATE_LIMIT", "20 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tourist may take a while on a bad network

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints make SQLite batch migrations and PostgreSQL agree on names.
@@ -57,3 +57,9 @@ def enum_column_type(enum_cls, name: str):
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index for substring and similarity search on PostgreSQL (the migration
+    creates the extension); other databases get a plain index on the column."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})

@@ -21,6 +21,21 @@ MERCHANT = Actor(Role.MERCHANT, "demo")
 HANDLER = Actor(Role.HANDLER, "demo")
 
 # (outlet name_en contains, hours ago, phone, paid, claimed, story, [(trigger, actor, reason)])
+# Five complaints against the same taxi company within days: the demo's early warning
+# ("many complaints against one merchant") is raised by the seed from these.
+TAXI_BURST = [
+    (
+        "Taxi Qiong B·T1234",
+        hours,
+        f"+86139000001{n:02d}",
+        20000,
+        15000,
+        "Taken the long way round; the meter showed twice the usual fare to the hotel.",
+        [],
+    )
+    for n, hours in enumerate((10, 26, 50, 74))
+]
+
 DEMO_CASES = [
     (
         "Ah Hai",
@@ -70,6 +85,7 @@ DEMO_CASES = [
         "Sea-view room booked and paid; given a room facing the car park.",
         [("merchant_refund", MERCHANT, "Refunded the difference of 600 yuan")],
     ),
+    *TAXI_BURST,
 ]
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -11,6 +12,24 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from complaints.extensions import db, limiter
 from complaints.presentation import local_time
+
+# Werkzeug's own titles and texts are English: each status a visitor can meet, in words.
+HTTP_TEXTS = {
+    400: (_l("Bad request"), _l("We could not read what was sent. Go back, reload and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This address does not exist. Check the link, or start again.")),
+    405: (_l("Not possible here"), _l("This page cannot be used this way. Go back and try again.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l("Someone changed this at the same time. Reload and try again."),
+    ),
+    410: (_l("No longer here"), _l("This page was here once and has been removed.")),
+    429: (
+        _l("Too many requests"),
+        _l("Too many requests from this connection. Wait a few minutes, then try again."),
+    ),
+}
+OTHER_ERROR = (_l("Request failed"), _l("This request could not be completed. Please try again."))
 
 
 def _wants_json() -> bool:
@@ -20,6 +39,10 @@ def _wants_json() -> bool:
 
 
 def _render(status: int, title: str, message: str):
+    if request.path.startswith("/api/"):
+        from complaints.api.problems import problem
+
+        return problem(status, title, message)
     if _wants_json():
         return jsonify(error={"status": status, "title": title, "message": message}), status
     return render_template("error.html", status=status, title=title, message=message), status
@@ -90,7 +113,21 @@ def register_error_pages(app) -> None:
     def http_error(exc):
         if isinstance(exc, InternalServerError):
             return unexpected(exc)
-        return _render(exc.code or 500, exc.name, exc.description or "")
+        if request.path.startswith("/api/"):
+            from complaints.api.problems import from_http_exception
+
+            return from_http_exception(exc)
+        if request.path.startswith("/open311/"):
+            from complaints.open311.formats import errors
+
+            fmt = "xml" if request.path.endswith(".xml") else "json"
+            return errors(fmt, exc.code or 500, [exc.description or exc.name])
+        if exc.response is not None:  # abort(response): the view already rendered its page
+            return exc.response
+        title, message = HTTP_TEXTS.get(exc.code, OTHER_ERROR)
+        if exc.description and exc.description != type(exc).description:
+            message = exc.description  # the view's own words, already translated
+        return _render(exc.code or 500, str(title), str(message))
 
     # Registered for 500 rather than Exception so tests still see the original traceback.
     @app.errorhandler(InternalServerError)

@@ -70,8 +70,9 @@ class ClaimTransitioned:
 
 @dataclass(frozen=True)
 class CaseFiled:
-    """A complaint was filed: a new case in its first state, with the tracking link that only
-    exists while filing (the database keeps its hash)."""
+    """A complaint was filed (any channel: QR form, search, API, Open311): a new case in its
+    first state, with the tracking link that only exists while filing (the database keeps its
+    hash)."""
 
     case: Case
     tracking_url: str
@@ -160,3 +161,35 @@ class ReminderDue:
     case: Case
     event_key: str
     due_at: datetime
+
+
+@dataclass(frozen=True)
+class MessagePosted:
+    """A message was added to a case's thread; `notify` names the audiences to tell (the
+    parties who may read it, but not its author's)."""
+
+    case: Case
+    message: Any
+    now: datetime
+    notify: tuple = ()
+
+
+@dataclass(frozen=True)
+class GradeChanged:
+    """A merchant's trust grade moved (old_grade None: first graded)."""
+
+    enterprise_id: int
+    old_grade: str | None
+    new_grade: str
+    score: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class SeriousListChanged:
+    """A merchant entered (since set) or left (since None) the serious dishonesty list."""
+
+    enterprise_id: int
+    entered: bool
+    since: datetime | None
+    now: datetime

@@ -10,8 +10,10 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from complaints.database import Base
+from complaints.replica import RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+# RoutingSession: a view marked @reads_from_replica reads from DATABASE_REPLICA_URL.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()

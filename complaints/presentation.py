@@ -72,7 +72,24 @@ TEMPLATE_FILTERS = {
     "local_time": local_time,
     "limit_text": limit_text,
 }
-TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang}
+# Decisions that cannot be undone ask first (static/confirm.js reads the form's data-confirm).
+IRREVERSIBLE = {
+    "decline": _l("Decline this complaint? The tourist is told at once; this cannot be undone."),
+    "terminate": _l("End the mediation? Both parties are told at once; this cannot be undone."),
+    "approve": _l("Approve this claim? The fund pays the tourist; this cannot be undone."),
+    "reject": _l("Reject this claim? The tourist is told at once; this cannot be undone."),
+    "deduct_deposit": _l("Take the money from the merchant's deposit? This cannot be undone."),
+    "enter_reference": _l(
+        "Record this transfer as paid to the tourist? The claim is closed as paid; this cannot be undone."
+    ),
+    "retry_payout": _l("Pay again? First check that the earlier payment did not arrive."),
+    "grant_repair": _l("Grant credit repair? The merchant's score changes at once."),
+    "rotate": _l(
+        "Replace this code? Every printed poster with the old code stops working at once."
+    ),
+}
+
+TEMPLATE_GLOBALS: dict = {"url_with_lang": url_with_lang, "irreversible": IRREVERSIBLE}
 
 
 _ARTICLE = re.compile(r"SAMR Order (\d+) Art\. (\d+)\((\d+)\)")

@@ -12,7 +12,9 @@ from complaints import events
 from complaints.cases.workflow_hooks import route_when_verified
 from complaints.compensation.recovery import hold_merchant_liable
 from complaints.credit import services as credit
+from complaints.credit_exchange.services import record_grade_change, record_serious_list_change
 from complaints.duplicates.services import flag_possible_duplicates
+from complaints.hooks_out import subscribers as webhooks
 from complaints.notices.services import announce, notify_case_received
 from complaints.verification.services import send_code_on_filing
 
@@ -80,6 +82,11 @@ def tell_deadline_moved(event: events.DeadlineMoved) -> None:
     announce(event.case, f"{event.notice}:{event.now.isoformat()}", due_at=event.due_at)
 
 
+def tell_message_readers(event: events.MessagePosted) -> None:
+    for audience in event.notify:
+        announce(event.case, f"message_for_{audience.value}:{event.message.id}")
+
+
 def credit_recovery_overdue(event: events.RecoveryOverdue) -> None:
     credit.on_recovery_overdue(event.claim.enterprise_id, event.claim.case_id, event.now)
 
@@ -111,6 +118,16 @@ SUBSCRIPTIONS = (
     (events.MerchantHeldLiable, credit_held_liable),
     (events.RepaymentRejected, tell_merchant_repayment_rejected),
     (events.DeadlineMoved, tell_deadline_moved),
+    (events.MessagePosted, tell_message_readers),
+    (events.GradeChanged, record_grade_change),
+    (events.SeriousListChanged, record_serious_list_change),
+    # Webhook fan-out: one event row and one outbox message each; sending happens in jobs.
+    (events.CaseFiled, webhooks.on_case_filed),
+    (events.CaseTransitioned, webhooks.on_case_transitioned),
+    (events.MessagePosted, webhooks.on_message_posted),
+    (events.ClaimTransitioned, webhooks.on_claim_transitioned),
+    (events.GradeChanged, webhooks.on_grade_changed),
+    (events.SeriousListChanged, webhooks.on_serious_list_changed),
 )
 
 

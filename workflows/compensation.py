@@ -24,6 +24,8 @@ CASE_STATES_ALLOWING_CLAIMS: frozenset[CaseState] = frozenset(
 class CompensationFacts(Facts):
     # Within the small-claims limit: Sanya's 2024 track pays at once without review.
     small_claim: bool = False
+    # The tourist said where the money goes (an Alipay, WeChat Pay or bank account).
+    payee_known: bool = False
     merchant_has_deposit: bool = False
     # Tourist and merchant settled after the payout, so the money goes back to the fund.
     parties_settled: bool = False
@@ -34,9 +36,10 @@ class CompensationFacts(Facts):
 
 # fmt: off
 COMPENSATION_TRANSITIONS: tuple[Transition, ...] = (
-    row("approve", [C.REQUESTED], C.APPROVED, [Role.FUND_MANAGER]),
+    row("approve", [C.REQUESTED], C.APPROVED, [Role.FUND_MANAGER],
+        guards=(Guard("payee_known"),)),
     row("auto_approve", [C.REQUESTED], C.APPROVED, [Role.SYSTEM],
-        guards=(Guard("small_claim"),)),
+        guards=(Guard("small_claim"), Guard("payee_known"))),
     row("reject", [C.REQUESTED], C.REJECTED, [Role.FUND_MANAGER], reason_required=True),
     row("pay", [C.APPROVED], C.PAID, [Role.SYSTEM]),
     row("open_recovery", [C.PAID], C.RECOVERY_OPEN, [Role.SYSTEM],

@@ -40,6 +40,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # regulator staff above the handler; receives escalations
     FUND_MANAGER = "fund_manager"  # runs the advance-compensation fund
     ADMIN = "admin"  # configures the system; fires no case transitions
+    INSPECTOR = "inspector"  # inspects outlets on site; fires no case transitions
     SYSTEM = "system"  # timers, routing and automatic rules
 
 

@@ -15,6 +15,7 @@ class AccountRole(StrEnum):
     SUPERVISOR = "supervisor"
     FUND_MANAGER = "fund_manager"
     ADMIN = "admin"
+    INSPECTOR = "inspector"  # field staff of an agency: code-based supervision on a phone
     MERCHANT_OWNER = "merchant_owner"
     MERCHANT_STAFF = "merchant_staff"
 
@@ -23,6 +24,19 @@ class AccountRole(StrEnum):
         if self in (AccountRole.MERCHANT_OWNER, AccountRole.MERCHANT_STAFF):
             return Role.MERCHANT
         return Role(self.value)
+
+    @property
+    def is_inspector(self) -> bool:
+        return self is AccountRole.INSPECTOR
+
+    @property
+    def sees_analytics(self) -> bool:
+        """Supervisors and admins read their agency's analytics; admins the province's too."""
+        return self in (AccountRole.SUPERVISOR, AccountRole.ADMIN)
+
+    @property
+    def sees_province(self) -> bool:
+        return self is AccountRole.ADMIN
 
     @property
     def is_regulator(self) -> bool:

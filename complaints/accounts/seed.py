@@ -23,6 +23,7 @@ DEMO_ACCOUNTS = (
     ("fund.sanya@anxin.demo", "Chen Mei (Sanya fund)", AccountRole.FUND_MANAGER, SANYA),
     ("handler.haikou@anxin.demo", "Zhao Lei (Haikou handler)", AccountRole.HANDLER, HAIKOU),
     ("admin@anxin.demo", "Anxin admin", AccountRole.ADMIN, SANYA),
+    ("inspector.sanya@anxin.demo", "Chen Hao (Sanya inspector)", AccountRole.INSPECTOR, SANYA),
 )
 
 

@@ -30,7 +30,7 @@ from complaints.accounts.services import (
 from complaints.accounts.unlock import account_for_unlock
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 
 bp = Blueprint("accounts", __name__)
 
@@ -68,6 +68,8 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _landing(account: Account) -> str:
+    if account.role.is_inspector:
+        return url_for("supervision.home")
     return url_for("console.queue" if account.role.is_regulator else "portal.merchant.dashboard")
 
 
@@ -135,7 +137,7 @@ def ask_unlock():
         if account is not None and account.active:
             queue_account_link(account, "unlock")
             db.session.commit()
-            relay_after_commit()
+            after_commit()
         flash(
             _(
                 "If this address has an account, we sent it a link that ends the wait. "

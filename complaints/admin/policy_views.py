@@ -12,8 +12,6 @@ from complaints.admin.audit import record_change
 from complaints.admin.forms import CalendarDayForm, CalendarYearForm, PolicyForm
 from complaints.admin.views import _actor, _admin_only, bp
 from complaints.clock import LOCAL_ZONE, local_today
-from complaints.credit.engine import CreditPolicy
-from complaints.credit.policy import current_credit_policy
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.policies import services as policies
@@ -24,10 +22,10 @@ from complaints.timers.services import (
     declare_year_complete,
     set_calendar_day,
 )
-from workflows.policy import PolicySet
 
 
 def _shown(policy) -> list[tuple[str, str]]:
+    policy = getattr(policy, "province", policy)  # a workflow PolicySet shows the province's
     if not is_dataclass(policy):
         return []
     shown = []
@@ -40,13 +38,10 @@ def _shown(policy) -> list[tuple[str, str]]:
 
 
 def _in_force(kind: str, now):
+    """The province's time limits (its scopes show in the environment values), or credit."""
     if kind == policies.WORKFLOW:
         return current_policy(at=now)
-    return current_credit_policy(now)
-
-
-def _parser(kind: str):
-    return PolicySet.from_mapping if kind == policies.WORKFLOW else CreditPolicy.from_mapping
+    return policies.policy_at(kind, now)
 
 
 def _render_policies(form=None, status=200):
@@ -94,7 +89,6 @@ def add_policy_version():
             effective,
             _actor().label,
             form.reason.data.strip(),
-            parse=_parser(form.kind.data),
         )
     except (json.JSONDecodeError, policies.PolicyRefused) as refused:
         db.session.rollback()

@@ -13,7 +13,7 @@ from complaints.admin.registry import RegistryError
 from complaints.admin.views import _actor, _admin_only, bp
 from complaints.agencies.models import Agency
 from complaints.extensions import db, limiter
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import staff as invitations
 from complaints.portal.forms import SetPasswordForm
 from complaints.portal.services import PortalRefused
@@ -75,7 +75,7 @@ def invite_staff():
         db.session.rollback()
         getattr(form, refused.field).errors.append(str(refused.message))
         return _render(form, 422)
-    relay_after_commit()
+    after_commit()
     flash(_("Invitation e-mailed to %(email)s.", email=account.email), "success")
     return redirect(url_for("admin.staff"), code=303)
 

@@ -70,6 +70,18 @@ def clean_image(raw: bytes, filename: str, max_bytes: int) -> CleanImage:
     return CleanImage(out.getvalue(), content_type, extension)
 
 
+def store_file(document: CleanImage, upload_dir: str) -> dict:
+    """Write a cleaned file under a random name; the Evidence columns that describe it."""
+    stored_name = f"{secrets.token_hex(16)}.{document.extension}"
+    (Path(upload_dir) / stored_name).write_bytes(document.data)
+    return {
+        "stored_name": stored_name,
+        "content_type": document.content_type,
+        "size_bytes": len(document.data),
+        "sha256": hashlib.sha256(document.data).hexdigest(),
+    }
+
+
 def stage_uploads(
     files, *, submission_key_hash: str, upload_dir: str, max_bytes: int, max_files: int
 ) -> list[str]:
@@ -99,17 +111,12 @@ def stage_uploads(
         if digest in seen_digests:
             continue
         seen_digests.add(digest)
-        stored_name = f"{secrets.token_hex(16)}.{image.extension}"
-        (Path(upload_dir) / stored_name).write_bytes(image.data)
         db.session.add(
             Evidence(
                 submission_key_hash=submission_key_hash,
                 kind=EvidenceKind.PHOTO,
-                stored_name=stored_name,
-                content_type=image.content_type,
-                size_bytes=len(image.data),
-                sha256=digest,
                 original_name=storage.filename[:255],
+                **store_file(image, upload_dir),
             )
         )
     db.session.flush()
@@ -134,4 +141,8 @@ def send_evidence_file(stored_name: str, content_type: str):
     )
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if not content_type.startswith("image/"):
+        # A PDF is kept as issued, so it may carry scripts: download it, never run it here.
+        response.headers["Content-Disposition"] = f"attachment; filename={stored_name}"
+        response.headers["Content-Security-Policy"] = "sandbox"
     return response

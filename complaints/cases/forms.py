@@ -32,6 +32,7 @@ from complaints.cases.models import Remedy
 from complaints.categories import Category
 from complaints.clock import local_today
 from complaints.database import utcnow
+from complaints.languages import LANGUAGE_NAMES
 from workflows.deadlines import is_contract_barred, is_time_barred
 from workflows.policy import Policy
 
@@ -170,7 +171,7 @@ class ComplaintForm(FlaskForm):
     )
     language = SelectField(
         _l("Language for messages"),
-        choices=[SelectChoice("zh", "中文"), SelectChoice("en", "English")],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
     )
     contact_consent = BooleanField(_l("The merchant may see my name and full number to contact me"))
 
@@ -227,11 +228,11 @@ class ComplaintForm(FlaskForm):
         return valid
 
     def validate_amount_claimed(self, field):
-        if field.amount == 0 and self.remedy.data in (
-            Remedy.REFUND,
-            Remedy.PARTIAL_REFUND,
-            Remedy.COMPENSATION,
-        ):
+        if field.amount == 0 and self.remedy.data == Remedy.REFUND:
+            # The default remedy asks for no figure: a full refund is what was paid.
+            field.amount = self.amount_paid.amount
+            return
+        if field.amount == 0 and self.remedy.data in (Remedy.PARTIAL_REFUND, Remedy.COMPENSATION):
             raise ValidationError(_l("Enter how much you ask for."))
 
     def validate_phone(self, field):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.audit_chain import HashChained
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 from workflows.states import CaseState, Role
 
@@ -35,6 +35,7 @@ class CaseSource(StrEnum):
     QR = "qr"
     SEARCH = "search"
     API = "api"
+    INSPECTION = "inspection"  # opened by an inspector on site (code-based supervision)
 
 
 class Case(db.Model):
@@ -52,6 +53,14 @@ class Case(db.Model):
             postgresql_where=text("personal_data_purged_at IS NULL"),
             sqlite_where=text("personal_data_purged_at IS NULL"),
         ),
+        # Substring search (console `q`) and similar-text duplicate candidates: pg_trgm GIN
+        # on PostgreSQL (a plain index on SQLite, which ignores the options).
+        trigram_index("ix_cases_description_trgm", "description"),
+        trigram_index("ix_cases_number_trgm", "number"),
+        # Duplicate candidates: an outlet's most recent cases, newest first.
+        Index("ix_cases_outlet_created", "outlet_id", "created_at"),
+        # The queue sorted by amount claimed (largest first) walks this backwards.
+        Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,7 +133,11 @@ class CaseEvent(HashChained, db.Model):
     """Append-only audit row per transition, hash-chained within its case."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        # Analytics rollups read one day's events at a time.
+        Index("ix_case_events_created_at", "created_at"),
+    )
     __chain_owner__ = "case_id"
     __chain_extra__ = ("ground",)
 
@@ -166,8 +179,30 @@ class Evidence(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the tourist says the file shows (files added from the tracking page).
+    note: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # The "evidence_added" case event whose reason lists this file's hash; None for files
+    # sent with the complaint itself (the "submit" event covers those by the case's own row).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
 
     case: Mapped[Case | None] = relationship(back_populates="evidence")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class TrackingKey(db.Model):
+    """A further tracking link for a case, issued by "find my complaint" after an SMS code.
+    The first link is derived from the submission key (Case.tracking_key_hash); these add to
+    it, so an old link keeps working. Only hashes are kept, as for the first link."""
+
+    __tablename__ = "case_tracking_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CaseNumberSequence(db.Model):

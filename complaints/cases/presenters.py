@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from complaints.cases.models import Case
+from complaints.cases.reasons import readable_reason
 from complaints.presentation import limit_text
 from complaints.timers.services import current_policy
 from workflows.states import CaseState, DeadlineKind
@@ -42,6 +43,7 @@ NEXT_STEPS = {
 TRIGGER_LABELS = {
     "submit": _l("Complaint received"),
     "deadline_recomputed": _l("A date moved after a correction of the official calendar"),
+    "evidence_added": _l("Evidence added"),
 }
 
 
@@ -57,7 +59,7 @@ def tracking_view(case: Case) -> dict:
         TimelineEntry(
             at=event.created_at,
             label=TRIGGER_LABELS.get(event.trigger, STATE_LABELS[event.to_state]),
-            reason=event.reason,
+            reason=readable_reason(event.trigger, event.reason),
         )
         for event in case.events
     ]
@@ -75,5 +77,4 @@ def tracking_view(case: Case) -> dict:
         "state_label": STATE_LABELS[case.state],
         "next_step": next_step,
         "timeline": timeline,
-        "evidence_count": len(case.evidence),
     }

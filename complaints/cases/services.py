@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from complaints import lookups
 from complaints.cases.audit import append_event
-from complaints.cases.models import Case, CaseSource, Evidence, Remedy
+from complaints.cases.models import Case, CaseSource, Evidence, Remedy, TrackingKey
 from complaints.cases.numbering import next_case_number
 from complaints.categories import Category
 from complaints.events import CaseFiled, PhoneVerified, publish
@@ -63,7 +63,13 @@ def tracking_key_for(submission_key: str, secret_key: str) -> str:
 
 
 def case_for_tracking_key(tracking_key: str) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.tracking_key_hash == hash_key(tracking_key)))
+    """The first link (derived at filing) or any later one from "find my complaint"."""
+    key_hash = hash_key(tracking_key)
+    case = db.session.scalar(select(Case).where(Case.tracking_key_hash == key_hash))
+    if case is None:
+        later = select(TrackingKey.case_id).where(TrackingKey.key_hash == key_hash)
+        case = db.session.scalar(select(Case).where(Case.id.in_(later)))
+    return case
 
 
 def case_for_submission(submission_key: str) -> Case | None:

@@ -15,12 +15,12 @@ from complaints.cases import services
 from complaints.cases.evidence import stage_uploads, staged_evidence
 from complaints.cases.forms import SUBMISSION_KEY_PATTERN, ComplaintForm
 from complaints.cases.models import CaseSource, Remedy
-from complaints.cases.presenters import tracking_view
 from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.errors import retry_time, too_many_requests
 from complaints.extensions import db, limiter
 from complaints.input_guard import flag_removed_characters, keeps_typed_input
+from complaints.languages import language_for_phone
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
@@ -28,7 +28,6 @@ from complaints.merchants.services import (
 )
 from complaints.outbox.services import after_commit
 from complaints.presentation import yuan_to_fen
-from complaints.privacy.services import current_policy as current_retention
 from complaints.timers.services import current_calendar, current_policy, policy_set
 
 bp = Blueprint("cases", __name__)
@@ -99,6 +98,7 @@ def _complaint_form(enterprise, *, outlets, source: CaseSource):
     if request.method == "GET":
         form.submission_key.data = secrets.token_urlsafe(24)
         form.language.data = str(get_locale())
+        form.remedy.data = Remedy.REFUND.value  # needs no figure: what was paid
         if len(outlets) == 1:
             form.outlet_code.data = outlets[0].code
             form.category.data = outlets[0].category.value
@@ -190,6 +190,15 @@ def _existing_submission(submission_key: str | None):
     return redirect(url_for("cases.track", tracking_key=tracking_key, new=1), code=303)
 
 
+def _message_language(form) -> str:
+    """The form's choice; when the page language was only the default (nothing chosen, no
+    Accept-Language we speak) and left as it was, the phone's country is the better hint."""
+    chosen = form.language.data
+    if chosen == str(get_locale()) and not g.get("locale_chosen", True):
+        return language_for_phone(form.phone_e164, current_app.config["LANGUAGES"]) or chosen
+    return chosen
+
+
 def _file(form, enterprise, outlet, source):
     data = services.ComplaintInput(
         enterprise_id=enterprise.id,
@@ -202,7 +211,7 @@ def _file(form, enterprise, outlet, source):
         remedy=Remedy(form.remedy.data),
         tourist_name=form.tourist_name.data.strip(),
         tourist_phone=form.phone_e164,
-        language=form.language.data,
+        language=_message_language(form),
         contact_consent=form.contact_consent.data,
         source=source,
         submission_key=form.submission_key.data,
@@ -228,14 +237,6 @@ def _file(form, enterprise, outlet, source):
     return redirect(url_for("cases.track", tracking_key=filed.tracking_key, new=1), code=303)
 
 
-@bp.get("/t/<tracking_key>")
-def track(tracking_key: str):
-    case = services.case_for_tracking_key(tracking_key) or abort(404)
-    return render_template(
-        "tracking.html",
-        view=tracking_view(case),
-        just_filed=request.args.get("new") == "1",
-        tracking_url=current_app.config["PUBLIC_BASE_URL"]
-        + url_for("cases.track", tracking_key=tracking_key),
-        retention_days=current_retention().ended_case_days,
-    )
+# The tracking page and what the tourist does there live in their own module; importing it
+# last registers its routes on `bp`, which it takes from here.
+from complaints.cases import tracking_views  # noqa: E402, F401

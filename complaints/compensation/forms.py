@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from complaints.cases.forms import MoneyField
+from complaints.compensation.payee import METHOD_LABELS, PayeeInvalid, parse_payee
 
 MAX_REASON = 2000
 
@@ -35,5 +36,29 @@ class EmptyForm(FlaskForm):
     """A button: only the CSRF token."""
 
 
-class AskForm(FlaskForm):
+class PayeeForm(FlaskForm):
+    """Where the fund pays: checked as one (the account's format depends on the method)."""
+
+    payee_method = RadioField(
+        _l("Pay me by"),
+        choices=[SelectChoice(method.value, label) for method, label in METHOD_LABELS.items()],
+        validate_choice=False,  # parse_payee names the field with a clearer message
+    )
+    payee_account = StringField(_l("Account"), filters=[lambda v: (v or "").strip()])
+    payee_name = StringField(_l("Account holder's name"), filters=[lambda v: (v or "").strip()])
+    payee = None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        try:
+            self.payee = parse_payee(
+                self.payee_method.data, self.payee_account.data, self.payee_name.data
+            )
+        except PayeeInvalid as invalid:
+            getattr(self, invalid.field).errors = [invalid.message]
+            return False
+        return valid
+
+
+class AskForm(PayeeForm):
     amount = MoneyField(_l("Amount (CNY)"), validators=[DataRequired(_l("Enter an amount."))])

@@ -212,6 +212,11 @@ class Claim(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every compare-and-set transition: a stale form can be told apart.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Where the money goes (complaints.compensation.payee): shown in full only on the fund's
+    # payout screen, masked everywhere else. Required before a claim can be approved.
+    payee_method: Mapped[str | None] = mapped_column(String(16))
+    payee_account: Mapped[str | None] = mapped_column(String(64))
+    payee_name: Mapped[str | None] = mapped_column(String(128))
 
     case = relationship("Case")
     fund: Mapped[Fund] = relationship()

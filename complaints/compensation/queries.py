@@ -20,6 +20,7 @@ from complaints.compensation.models import (
     RecoveryState,
     TransactionKind,
 )
+from complaints.exports.streams import csv_safe
 from complaints.extensions import db
 from complaints.presentation import fen_to_yuan
 from workflows.states import CompensationState
@@ -56,6 +57,20 @@ CLAIM_STATE_LABELS = {
     C.DEDUCTED: _l("Recovered from the deposit"),
     C.OVERDUE: _l("Recovery overdue"),
     C.RETURNED: _l("Returned: the parties settled"),
+}
+# The claim's record (its hash-chained events), one line each in the reader's language.
+CLAIM_TRIGGER_LABELS = {
+    "request": _l("Asked for"),
+    "payee_given": _l("Payee account given"),
+    "approve": _l("Approved"),
+    "auto_approve": _l("Approved automatically"),
+    "reject": _l("Rejected"),
+    "pay": _l("Paid"),
+    "open_recovery": _l("Recovery opened"),
+    "confirm_repayment": _l("Repayment confirmed"),
+    "deduct_deposit": _l("Deducted from the deposit"),
+    "mark_overdue": _l("Recovery overdue"),
+    "return_to_fund": _l("Returned to the fund"),
 }
 RECOVERY_STATE_LABELS = {
     RecoveryState.OPEN: _l("Open"),
@@ -179,12 +194,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_safe(value) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def export_csv(fund: Fund, figure: str | None) -> str:
     rows = sorted(claims_behind(fund, figure, limit=None), key=lambda c: c.id)
     out = io.StringIO()
@@ -194,7 +203,7 @@ def export_csv(fund: Fund, figure: str | None) -> str:
         recovery = claim.recovery
         minutes = minutes_to_pay(claim)
         writer.writerow(
-            _csv_safe(value)
+            csv_safe(value)
             for value in (
                 claim.id,
                 claim.case.number,

@@ -6,6 +6,7 @@ people (or workers) acting at once produce one change, and a hash-chained claim 
 it. Services flush; the request or job commits.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from complaints.compensation.models import (
     Fund,
     TransactionKind,
 )
+from complaints.compensation.payee import Payee, mask_account, masked_payee
 from complaints.events import ClaimTransitioned, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
@@ -69,6 +71,7 @@ def claim_facts(claim: Claim, now: datetime, **overrides: bool) -> CompensationF
     deposit = ledger.balance_of(AccountKind.MERCHANT_DEPOSIT, enterprise_id=claim.enterprise_id)
     facts = {
         "small_claim": claim.amount_fen <= claim.fund.small_claim_threshold_fen,
+        "payee_known": bool(claim.payee_method and claim.payee_account and claim.payee_name),
         "merchant_has_deposit": deposit >= claim.amount_fen,
         "deadline_passed": recovery is not None and recovery.due_at <= now,
     }
@@ -137,8 +140,13 @@ def fire(
     return record
 
 
-def request_claim(case: Case, amount_fen: int, actor: Actor, *, now: datetime) -> Claim:
-    """Open a claim; a small one is approved at once and its payout queued (Sanya's track)."""
+def request_claim(
+    case: Case, amount_fen: int, actor: Actor, *, now: datetime, payee: Payee | None = None
+) -> Claim:
+    """Open a claim; a small one is approved at once and its payout queued (Sanya's track).
+
+    Without a payee the claim waits: no one can approve it until the tourist says where the
+    money goes (set_payee)."""
     fund = fund_for_case(case)
     request = eligibility.ClaimRequest(case=case, fund=fund, amount_fen=amount_fen, now=now)
     reasons = eligibility.reasons_not_eligible(request)
@@ -153,6 +161,8 @@ def request_claim(case: Case, amount_fen: int, actor: Actor, *, now: datetime) -
         tourist_phone=case.tourist_phone,
         requested_at=now,
     )
+    if payee is not None:
+        _record_payee(claim, payee)
     db.session.add(claim)
     db.session.flush()  # a concurrent second claim on the case fails here (unique index)
     # Accounts exist before the hot payout path needs them: no inserts under contention there.
@@ -167,10 +177,50 @@ def request_claim(case: Case, amount_fen: int, actor: Actor, *, now: datetime) -
         to_state=CompensationState.REQUESTED,
         role=actor.role,
         actor_id=actor.id,
-        reason="",
+        reason=payee_record(claim),
         now=now,
     )
-    if claim_facts(claim, now).small_claim:
+    _approve_if_small(claim, now)
+    return claim
+
+
+def set_payee(claim: Claim, payee: Payee, *, now: datetime) -> None:
+    """The tourist gives (or corrects) the account while the claim still waits for approval."""
+    if claim.state is not CompensationState.REQUESTED:
+        raise ClaimConflict("the payee can only change before approval")
+    _record_payee(claim, payee)
+    db.session.flush()
+    append_claim_event(
+        claim,
+        trigger="payee_given",
+        from_state=claim.state,
+        to_state=claim.state,
+        role=Role.TOURIST,
+        actor_id=None,
+        reason=payee_record(claim),
+        now=now,
+    )
+    _approve_if_small(claim, now)
+
+
+def _record_payee(claim: Claim, payee: Payee) -> None:
+    claim.payee_method, claim.payee_account = payee.method.value, payee.account
+    claim.payee_name = payee.name
+
+
+def payee_record(claim: Claim) -> str:
+    """For the claim's audit chain: which account, masked (the chain is read widely), plus a
+    hash of the full details so a later change of account is detectable."""
+    if not claim.payee_method:
+        return ""
+    full = f"{claim.payee_method}|{claim.payee_account}|{claim.payee_name}".encode()
+    digest = hashlib.sha256(full).hexdigest()[:16]
+    return f"payee {claim.payee_method} {mask_account(claim.payee_account)} sha256:{digest}"
+
+
+def _approve_if_small(claim: Claim, now: datetime) -> None:
+    facts = claim_facts(claim, now)
+    if facts.small_claim and facts.payee_known:
         fire(
             claim,
             "auto_approve",
@@ -181,7 +231,6 @@ def request_claim(case: Case, amount_fen: int, actor: Actor, *, now: datetime) -
             decided_by="system",
         )
         schedule_payout(claim)
-    return claim
 
 
 def approve(claim: Claim, actor: Actor, *, reason: str, now: datetime) -> ClaimEvent:
@@ -289,6 +338,8 @@ class CompensationSummary:
     amount_fen: int
     paid_at: datetime | None
     reason: str
+    payee: str = ""  # masked: "Alipay 138****5678 (张*)"
+    needs_payee: bool = False  # waiting for the tourist to say where the money goes
 
 
 def compensation_summary(case: Case) -> CompensationSummary | None:
@@ -300,5 +351,11 @@ def compensation_summary(case: Case) -> CompensationSummary | None:
         return None
     reason = claim.decision_reason if claim.state is CompensationState.REJECTED else ""
     return CompensationSummary(
-        claim.state, STATUS_LABELS[claim.state], claim.amount_fen, claim.paid_at, reason
+        claim.state,
+        STATUS_LABELS[claim.state],
+        claim.amount_fen,
+        claim.paid_at,
+        reason,
+        payee=masked_payee(claim),
+        needs_payee=claim.state is CompensationState.REQUESTED and not claim.payee_method,
     )

@@ -21,11 +21,22 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from complaints.accounts.models import AccountRole
+from complaints.cases.reasons import readable_reason
 from complaints.cases.services import case_for_tracking_key
+from complaints.cases.tracking_views import render_tracking
 from complaints.cases.workflow import Actor
 from complaints.compensation import queries, recovery, services
-from complaints.compensation.forms import AskForm, EmptyForm, ReasonForm, ReferenceForm
+from complaints.compensation.forms import (
+    AskForm,
+    EmptyForm,
+    PayeeForm,
+    ReasonForm,
+    ReferenceForm,
+)
 from complaints.compensation.models import Claim
+from complaints.compensation.payee import METHOD_LABELS, masked_payee
+from complaints.console.presenters import ROLE_LABELS
+from complaints.console.presenters import STATE_LABELS as CASE_STATE_LABELS
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.outbox.services import after_commit
@@ -35,9 +46,11 @@ from workflows.states import Role
 
 bp = Blueprint("compensation", __name__)
 bp.add_app_template_global(services.compensation_summary, "compensation_summary")
+bp.add_app_template_global(METHOD_LABELS, "payee_method_labels")
+bp.add_app_template_global(masked_payee, "masked_payee")
 
 FUND_ROLES = (AccountRole.FUND_MANAGER, AccountRole.ADMIN)
-PUBLIC_ENDPOINTS = {"compensation.ask"}
+PUBLIC_ENDPOINTS = {"compensation.ask", "compensation.give_payee"}
 
 
 @bp.before_request
@@ -126,6 +139,10 @@ def _render_claim(claim: Claim, status: int = 200, failed: str | None = None, **
         minutes=queries.minutes_to_pay(claim),
         state_labels=queries.CLAIM_STATE_LABELS,
         recovery_labels=queries.RECOVERY_STATE_LABELS,
+        case_state_labels=CASE_STATE_LABELS,
+        claim_trigger_labels=queries.CLAIM_TRIGGER_LABELS,
+        role_labels=ROLE_LABELS,
+        readable_reason=readable_reason,
         failed=failed,  # the action whose form is shown again with its errors
         failed_form=forms.get("failed_form"),
         reason_form=ReasonForm(formdata=None),
@@ -188,27 +205,53 @@ def act(claim_id: int, action: str):
 
 @bp.post("/t/<tracking_key>/compensation")
 def ask(tracking_key: str):
-    """The tourist asks the fund to pay first, from the tracking page."""
+    """The tourist asks the fund to pay first, from the tracking page, saying where to pay."""
     case = case_for_tracking_key(tracking_key) or abort(404)
     back = redirect(url_for("cases.track", tracking_key=tracking_key) + "#compensation", 303)
     form = AskForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "compensation")
-        return back
+        return _tracking_again(case, tracking_key, form)
     try:
         services.request_claim(
-            case, yuan_to_fen(form.amount.amount), Actor(Role.TOURIST), now=utcnow()
+            case,
+            yuan_to_fen(form.amount.amount),
+            Actor(Role.TOURIST),
+            now=utcnow(),
+            payee=form.payee,
         )
         db.session.commit()
     except services.ClaimRefused as refused:
         db.session.rollback()
-        for reason in refused.reasons:
-            flash(str(reason.message), "compensation")
-        return back
+        form.amount.errors = [str(reason.message) for reason in refused.reasons]
+        return _tracking_again(case, tracking_key, form)
     except IntegrityError:
         db.session.rollback()  # a double tap: the first request made the claim
         return back
     after_commit()
     return back
+
+
+@bp.post("/t/<tracking_key>/compensation/payee")
+def give_payee(tracking_key: str):
+    """A claim waiting for its payee account (asked before accounts were required)."""
+    case = case_for_tracking_key(tracking_key) or abort(404)
+    claim = services.live_claim(case.id) or abort(404)
+    form = PayeeForm()
+    if not form.validate_on_submit():
+        return _tracking_again(case, tracking_key, form)
+    try:
+        services.set_payee(claim, form.payee, now=utcnow())
+        db.session.commit()
+    except services.ClaimConflict:
+        db.session.rollback()
+        flash(
+            _("This claim has already been decided; the account can no longer change."),
+            "compensation",
+        )
+    after_commit()
+    return redirect(url_for("cases.track", tracking_key=tracking_key) + "#compensation", 303)
+
+
+def _tracking_again(case, tracking_key: str, form):
+    """The tracking page again with the compensation form as typed and its errors (422)."""
+    return render_tracking(case, tracking_key, status=422, context={"compensation_form": form})

@@ -31,6 +31,7 @@ from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise
+from complaints.replica import reads_from_replica
 
 MAX_REASON = 2000
 SEARCH_LIMIT = 50
@@ -117,6 +118,7 @@ def search_merchants(account: Account, q: str | None):
 
 
 @bp.get("/merchants")
+@reads_from_replica
 def merchant_search():
     form = MerchantSearchForm(request.args)
     valid = form.validate()

@@ -17,6 +17,7 @@ from complaints.extensions import db
 from complaints.notices.events import SMS, base_event
 from complaints.notices.history import delivery_log, failed_first_log
 from complaints.notices.models import Audience, DeliveryStatus, Notification
+from complaints.notices.optouts import OPTED_OUT
 from complaints.notices.services import NOT_RESENDABLE
 from complaints.presentation import mask_phone
 
@@ -39,6 +40,24 @@ STATUS_LABELS = {
 CHANNEL_LABELS = {SMS: _l("SMS"), "email": _l("Email")}
 
 # Messages that do not follow a workflow trigger; the others are named like the timeline does.
+# Why a message was not delivered, in the reader's words; the provider's own English text
+# stays in the log as recorded and shows only for codes not listed here.
+ERROR_LABELS = {
+    OPTED_OUT: _l("Not sent: the recipient opted out of text messages (STOP)."),
+    "expired": _l("Not sent: out of date before it could be delivered."),
+    "21211": _l("Not a valid phone number."),
+    "21408": _l("Text messages to this country are not enabled for our sender."),
+    "21610": _l("The recipient unsubscribed (STOP)."),
+    "21612": _l("This number cannot be reached by text message."),
+    "21614": _l("Not a mobile number."),
+    "30003": _l("The phone is unreachable (switched off or out of coverage)."),
+    "30004": _l("The recipient's carrier blocked the message."),
+    "30005": _l("Unknown number: it may not exist any more."),
+    "30006": _l("A landline or a number that cannot receive text messages."),
+    "30007": _l("The carrier filtered the message."),
+    "30008": _l("Delivery failed for an unknown reason at the carrier."),
+}
+
 EVENT_LABELS = {
     "case_received": _l("Complaint received"),
     "phone_code": _l("Phone confirmation code"),
@@ -140,7 +159,7 @@ def _row(notification: Notification, case_number: str, resent: bool) -> Delivery
         status=notification.status,
         status_label=STATUS_LABELS.get(notification.status, notification.status),
         error_code=notification.error_code,
-        error_reason=notification.error_reason,
+        error_reason=ERROR_LABELS.get(notification.error_code or "", notification.error_reason),
         attempts=notification.attempts,
         created_at=notification.created_at,
         updated_at=notification.updated_at,

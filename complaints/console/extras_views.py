@@ -20,6 +20,7 @@ from complaints.notices.history import ResendRefused, resend
 from complaints.outbox.services import after_commit
 from complaints.portal import services as portal
 from complaints.portal.messages import MessageRefused
+from complaints.replica import reads_from_replica
 from workflows.machine import TransitionRefused
 
 
@@ -101,8 +102,8 @@ def resend_notification(notification_id: int):
     except ResendRefused as refused:
         db.session.rollback()
         if back_to_log:
-            return _render_log(refusal=str(refused), status=409)
-        return _refused(number, str(refused))
+            return _render_log(refusal=_(str(refused)), status=409)
+        return _refused(number, _(str(refused)))
     after_commit()
     flash(_("The message was queued again."), "success")
     if back_to_log:
@@ -111,6 +112,7 @@ def resend_notification(notification_id: int):
 
 
 @bp.get("/notifications")
+@reads_from_replica
 def notifications():
     return _render_log()
 
@@ -144,4 +146,4 @@ def _refusal_message(refused: Exception) -> str:
         return _("One of the cases changed while you were looking at it. Reload and try again.")
     if isinstance(refused, TransitionRefused):
         return refused.message
-    return str(refused)
+    return _(str(refused))  # MergeRefused: an English msgid marked with N_

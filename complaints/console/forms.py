@@ -6,14 +6,15 @@ re-rendered page shows errors next to the action that was tried.
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from complaints.cases.forms import MoneyField
 from complaints.categories import Category
 from complaints.console.panels import VISIBILITY, VISIBILITY_LABELS
 from complaints.console.presenters import GROUND_LABELS
 from complaints.console.queries import QueueFilters
+from complaints.console.worklist import BULK_ACTIONS, SORTS, TABS
 from complaints.portal.messages import MAX_MESSAGE
 from complaints.presentation import legal_basis_label
 from workflows.machine import CASE_TRANSITIONS, Transition
@@ -55,6 +56,19 @@ class QueueFilterForm(FlaskForm):
     division = SelectField(_l("District"), choices=[], default="")
     merchant = StringField(_l("Merchant name contains"), validators=[Length(max=100)])
     q = StringField(_l("Text or case number"), validators=[Length(max=200)])
+    tab = SelectField(
+        _l("Tab"), choices=[SelectChoice(k, v) for k, v in TABS.items()], default="all"
+    )
+    sort = SelectField(
+        _l("Sort by"), choices=[SelectChoice(k, v) for k, v in SORTS.items()], default="deadline"
+    )
+    page = IntegerField(
+        _l("Page"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100_000, message=_l("Choose a page from 1.")),
+        ],
+    )
 
     def filters(self) -> QueueFilters:
         """The validated choices, as the queue query takes them."""
@@ -65,6 +79,18 @@ class QueueFilterForm(FlaskForm):
             merchant=(self.merchant.data or "").strip() or None,
             q=(self.q.data or "").strip() or None,
         )
+
+
+def handler_choices(handlers) -> list[SelectChoice]:
+    """Handlers as choices; given (handler, open cases) pairs, each shows its load."""
+    choices = []
+    for item in handlers:
+        handler, load = item if isinstance(item, tuple) else (item, None)
+        label = (
+            handler.name if load is None else _l("%(name)s (%(n)d open)", name=handler.name, n=load)
+        )
+        choices.append(SelectChoice(str(handler.id), label))
+    return choices
 
 
 def transition_named(trigger: str) -> Transition | None:
@@ -88,9 +114,7 @@ def action_form(
         trigger_name = trigger
 
     if trigger == "assign":
-        Form.handler = SelectField(
-            _l("Handler"), choices=[SelectChoice(str(h.id), h.name) for h in handlers], coerce=str
-        )
+        Form.handler = SelectField(_l("Handler"), choices=handler_choices(handlers), coerce=str)
     if trigger == "transfer":
         Form.agency = SelectField(
             _l("Transfer to"),
@@ -155,3 +179,43 @@ class MergeForm(FlaskForm):
     """Which of the two flagged cases survives; the other is closed as its copy."""
 
     keep = StringField(validators=[DataRequired()])
+
+
+class BulkForm(FlaskForm):
+    """One action on the ticked cases of the queue page."""
+
+    action = SelectField(
+        _l("Action"),
+        choices=[SelectChoice("", _l("Choose an action"))]
+        + [SelectChoice(k, v) for k, v in BULK_ACTIONS.items()],
+        validators=[DataRequired(_l("Choose an action."))],
+    )
+    handler = SelectField(_l("Handler"), choices=[], validate_choice=False)
+    agency = SelectField(_l("Transfer to"), choices=[], validate_choice=False)
+    note = TextAreaField(_l("Reason or note"), validators=[Length(max=MAX_REASON)])
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        needed = {
+            "assign": (self.handler, _l("Choose a handler.")),
+            "transfer": (self.agency, _l("Choose an agency.")),
+        }
+        ok = True
+        if self.action.data in needed:
+            field, message = needed[self.action.data]
+            if not field.data or not field.data.isdigit():
+                field.errors = [*field.errors, message]
+                ok = False
+        if self.action.data in ("transfer", "note") and not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("A reason is required for this action.")]
+            ok = False
+        return ok
+
+
+class SavedFilterForm(FlaskForm):
+    name = StringField(
+        _l("Name of this view"),
+        validators=[DataRequired(_l("Give the view a name.")), Length(max=80)],
+    )
+    query = StringField(validators=[Length(max=1000)])

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from complaints.accounts.models import Account
 from complaints.cases.forms import REMEDY_LABELS as REMEDY_LABELS  # re-exported for templates
 from complaints.cases.models import Case, CaseEvent
+from complaints.cases.reasons import DEADLINE_LABELS as DEADLINE_LABELS  # re-exported
+from complaints.cases.reasons import readable_reason
 from complaints.clock import local_today
 from complaints.extensions import db
 from complaints.presentation import legal_basis_label
@@ -35,6 +37,7 @@ TRIGGER_LABELS = {
     "submit": _l("Complaint filed"),
     "identity_not_verified": _l("Not accepted: identity never verified"),
     "deadline_recomputed": _l("Deadline moved by a calendar correction"),
+    "evidence_added": _l("Evidence added"),
     "route_to_merchant": _l("Sent to the merchant"),
     "route_to_regulator": _l("Sent to the regulator"),
     "merchant_refund": _l("Merchant refunded"),
@@ -67,17 +70,6 @@ ROLE_LABELS = {
     Role.SYSTEM: _l("System"),
 }
 
-DEADLINE_LABELS = {
-    DeadlineKind.MERCHANT_RESPONSE: _l("Merchant answer due"),
-    DeadlineKind.MERCHANT_STAGE: _l("Merchant stage ends"),
-    DeadlineKind.IDENTITY_VERIFICATION: _l("Identity to be verified by"),
-    DeadlineKind.ACCEPTANCE_DECISION: _l("Decision to accept due"),
-    DeadlineKind.MEDIATION: _l("Mediation ends"),
-    DeadlineKind.TERMINATION_NOTICE: _l("Parties to be told by"),
-    DeadlineKind.APPEAL_WINDOW: _l("Appeal window ends"),
-    DeadlineKind.RECOVERY_DUE: _l("Recovery due"),
-    DeadlineKind.DEPOSIT_TOP_UP: _l("Deposit top-up due"),
-}
 
 # Short translated names; the legal basis is shown beside them as the statute cites it.
 GROUND_LABELS = {
@@ -167,7 +159,7 @@ def timeline(case: Case) -> list[TimelineEntry]:
                 from_state=STATE_LABELS.get(event.from_state) if event.from_state else None,
                 to_state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
-                reason=event.reason,
+                reason=readable_reason(event.trigger, event.reason),
                 ground=ground_label(event.ground, case.created_at),
             )
         )

@@ -7,22 +7,22 @@ of another agency, so a regulator cannot even learn that it exists.
 import heapq
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import abort, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import and_, exists, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from complaints.accounts.models import Account
 from complaints.agencies.models import Agency
 from complaints.cases.models import Case, Evidence
 from complaints.categories import Category
+from complaints.console import search
 from complaints.duplicates.models import DuplicateFlag
 from complaints.extensions import db
 from complaints.geo.models import Division
-from complaints.merchants.models import Enterprise
 from complaints.notices.models import Notification
 from complaints.portal.models import DisputeEvidence
 from complaints.timers.models import CaseDeadline
@@ -111,6 +111,11 @@ class QueueFilters:
     division: str | None = None
     merchant: str | None = None
     q: str | None = None
+    # The queue's tabs (see worklist.TABS) narrow further.
+    handler_id: int | None = None
+    unassigned: bool = False
+    escalated: bool = False
+    open_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,10 +157,15 @@ def queue_page(
 ) -> QueuePage:
     page = QueuePage()
     first = after.segment if after else 0
+    conditions = filter_conditions(agency_id, filters)  # once: the text and name lookups run here
+    if any(condition is search.NOTHING for condition in conditions):
+        return page  # the lookups found no merchant or no text: no statement to send
     for segment in range(first, len(SEGMENTS)):
+        if filters.open_only and not SEGMENTS[segment][0]:
+            break
         wanted = size + 1 - len(page.rows)  # one more than a page tells us a next page exists
         start = after if after and after.segment == segment else None
-        page.rows.extend(_segment_rows(agency_id, filters, segment, start, wanted))
+        page.rows.extend(_segment_rows(agency_id, filters, conditions, segment, start, wanted))
         if len(page.rows) > size:
             break
     if len(page.rows) > size:
@@ -172,18 +182,21 @@ def _cursor_for(row: QueueRow) -> Cursor:
     return Cursor(segment, row.deadline.due_at if row.deadline else None, row.case.id)
 
 
-def _segment_rows(agency_id, filters, segment, start, limit) -> list[QueueRow]:
+def _segment_rows(agency_id, filters, conditions, segment, start, limit) -> list[QueueRow]:
     is_open, has_deadline = SEGMENTS[segment]
     states = OPEN_STATES if is_open else frozenset(CaseState) - OPEN_STATES
     if filters.state is not None:
         states = states & {filters.state}
+    # Segments already split open from ended cases: a state condition again would cost the
+    # index walk (see _deadline_scan).
+    filters = replace(filters, open_only=False)
     # One keyset scan per state, merged here: each is a walk along an index that starts with the
     # state (see the report on indexes), which a single IN (...) query could not do in order.
     if has_deadline:
-        scans = [_deadline_scan(agency_id, filters, s, start, limit) for s in sorted(states)]
+        scans = [_deadline_scan(agency_id, conditions, s, start, limit) for s in sorted(states)]
         merged = heapq.merge(*scans, key=lambda row: (row.deadline.due_at, row.case.id))
     else:
-        scans = [_no_deadline_scan(agency_id, filters, s, start, limit) for s in sorted(states)]
+        scans = [_no_deadline_scan(agency_id, conditions, s, start, limit) for s in sorted(states)]
         merged = heapq.merge(*scans, key=lambda row: row.case.id)
     return list(itertools.islice(merged, limit))
 
@@ -199,14 +212,14 @@ def _running_deadline(state: CaseState):
 _ROW_OPTIONS = (joinedload(Case.enterprise), joinedload(Case.division))
 
 
-def _deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
+def _deadline_scan(agency_id, conditions, state, start, limit) -> list[QueueRow]:
     stmt = (
         select(Case, CaseDeadline)
         .join(CaseDeadline, _running_deadline(state))
         # No `Case.state == state`: a running deadline always belongs to its case's current
         # state (state changes close it), and the redundant condition made PostgreSQL sort
         # every running deadline of the state instead of walking the index (bench: 6 -> 0.2 ms).
-        .where(Case.agency_id == agency_id, *_where(filters))
+        .where(Case.agency_id == agency_id, *conditions)
     )
     if start is not None:
         stmt = stmt.where(
@@ -216,11 +229,11 @@ def _deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
     return [QueueRow(c, d) for c, d in db.session.execute(stmt.options(*_ROW_OPTIONS))]
 
 
-def _no_deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]:
+def _no_deadline_scan(agency_id, conditions, state, start, limit) -> list[QueueRow]:
     stmt = select(Case).where(
         Case.agency_id == agency_id,
         Case.state == state,
-        *_where(filters),
+        *conditions,
         ~exists().where(_running_deadline(state)),
     )
     if start is not None:
@@ -229,30 +242,30 @@ def _no_deadline_scan(agency_id, filters, state, start, limit) -> list[QueueRow]
     return [QueueRow(c, None) for c in db.session.scalars(stmt.options(*_ROW_OPTIONS))]
 
 
-def _where(filters: QueueFilters) -> list:
+def filter_conditions(agency_id: int, filters: QueueFilters) -> list:
+    """The WHERE conditions of the filters on `Case` (shared by every order and export); the
+    merchant and text lookups run here, once per request. A condition may be search.NOTHING:
+    the lookup found nothing, and no statement needs sending."""
     conditions = []
+    if filters.open_only:
+        conditions.append(Case.state.in_(OPEN_STATES))
+    if filters.handler_id is not None:
+        conditions.append(Case.handler_id == filters.handler_id)
+    if filters.unassigned:
+        conditions.append(Case.handler_id.is_(None))
+    if filters.escalated:
+        conditions.append(Case.escalated.is_(True))
     if filters.category is not None:
         conditions.append(Case.category == filters.category)
     if filters.division:
         conditions.append(Case.division_code == filters.division)
     if filters.merchant:
-        matching = select(Enterprise.id).where(
-            or_(
-                Enterprise.name_zh.icontains(filters.merchant, autoescape=True),
-                Enterprise.name_en.icontains(filters.merchant, autoescape=True),
-            )
-        )
-        conditions.append(Case.enterprise_id.in_(matching))
+        conditions.append(search.merchant_condition(agency_id, filters.merchant))
     if filters.q and CASE_NUMBER.fullmatch(filters.q.strip().upper()):
         # A whole case number: one lookup in the unique index instead of a text scan.
-        conditions.append(Case.number == filters.q.strip().upper())
+        conditions.append(search.number_condition(agency_id, filters.q.strip().upper()))
     elif filters.q:
-        conditions.append(
-            or_(
-                Case.description.icontains(filters.q, autoescape=True),
-                Case.number.icontains(filters.q, autoescape=True),
-            )
-        )
+        conditions.append(search.text_condition(agency_id, filters.q))
     return conditions
 
 

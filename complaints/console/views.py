@@ -4,6 +4,8 @@ Every route sits behind `_staff_only` (signed in, regulator role) and reaches a 
 through `queries.case_for_regulator`, which answers 404 for another agency's case.
 """
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     abort,
@@ -19,11 +21,12 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
+from complaints.alerts.services import open_count as open_alert_count
 from complaints.cases.evidence import send_evidence_file
 from complaints.cases.models import Case
 from complaints.cases.workflow import available_actions
 from complaints.categories import Category
-from complaints.console import panels, presenters, queries, services
+from complaints.console import panels, presenters, queries, services, worklist
 from complaints.console.forms import (
     CONSOLE_TRIGGERS,
     MessageForm,
@@ -34,6 +37,7 @@ from complaints.console.forms import (
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.outbox.services import after_commit
+from complaints.replica import reads_from_replica
 from complaints.timers.services import open_deadline_for
 from workflows.machine import RefusalCode, TransitionRefused
 from workflows.states import CaseState
@@ -57,12 +61,18 @@ def _locale() -> str:
 
 
 @bp.get("/")
+@reads_from_replica
 def queue():
     account = current_user
     agency = account.agency
     form = _filter_form(agency)
     if not form.validate():
         return _render_queue(form, queries.QueuePage(), agency), 400
+    filters = worklist.tab_filters(form.filters(), form.tab.data, account)
+    if form.sort.data != "deadline":
+        number = form.page.data or 1
+        page = worklist.sorted_page(agency.id, filters, form.sort.data, number, queries.PAGE_SIZE)
+        return _render_queue(form, page, agency, page_number=number)
     after = None
     if request.args.get("after"):
         try:
@@ -74,7 +84,7 @@ def queue():
                     "This page link is damaged or out of date. Go back to the first page of the queue."
                 ),
             )
-    page = queries.queue_page(agency.id, form.filters(), after)
+    page = queries.queue_page(agency.id, filters, after)
     return _render_queue(form, page, agency, first_page=after is None)
 
 
@@ -91,23 +101,39 @@ def _filter_form(agency) -> QueueFilterForm:
     return form
 
 
-def _render_queue(form, page, agency, first_page=True):
+def filter_args() -> dict[str, str]:
+    """The queue's filters as query arguments, without the page position."""
+    return {k: v for k, v in request.args.items() if k not in ("after", "page", "lang") and v}
+
+
+def _render_queue(form, page, agency, first_page=True, page_number=None):
     now = utcnow()
     rows = [(row, presenters.deadline_view(row.deadline, now)) for row in page.rows]
-    filter_args = {k: v for k, v in request.args.items() if k != "after" and v}
-    next_url = (
-        url_for("console.queue", **filter_args, after=page.next_cursor)
-        if page.next_cursor
-        else None
-    )
+    args = filter_args()
+    if page_number is not None:  # a sorted listing: numbered pages
+        has_next = getattr(page, "has_next", False)
+        next_url = url_for("console.queue", **args, page=page_number + 1) if has_next else None
+        first_page = page_number == 1
+    else:
+        next_url = (
+            url_for("console.queue", **args, after=page.next_cursor) if page.next_cursor else None
+        )
     return render_template(
         "console/queue.html",
         form=form,
         rows=rows,
         agency=agency,
         next_url=next_url,
-        first_url=None if first_page else url_for("console.queue", **filter_args),
+        first_url=None if first_page else url_for("console.queue", **args),
         labels=presenters,
+        tabs=worklist.TABS,
+        counts=worklist.tab_counts(agency.id, current_user.id),
+        open_alerts=open_alert_count(agency.id),
+        tab_url=lambda tab: url_for("console.queue", **{**args, "tab": tab}),
+        export_url=lambda fmt: url_for("console.export_queue", fmt=fmt, **args),
+        bulk_form=worklist_views.bulk_form(agency),
+        saved=worklist_views.saved_filters_of(current_user),
+        save_form=worklist_views.SavedFilterForm(formdata=None, query=urlencode(args)),
     )
 
 
@@ -147,7 +173,7 @@ def render_case(case: Case, *, failed=None, refusal=None, status: int = 200, mes
 
 def _form_for(transition, case):
     agencies = queries.other_agencies(case.agency_id) if transition.trigger == "transfer" else ()
-    handlers = queries.handlers_of(case.agency_id) if transition.trigger == "assign" else ()
+    handlers = worklist.handlers_with_load(case.agency_id) if transition.trigger == "assign" else ()
     return action_form(transition, agencies=agencies, handlers=handlers, locale=_locale())
 
 
@@ -207,4 +233,4 @@ def evidence(evidence_id: int):
 
 # The routes for what other features attach to a case live in their own module to keep this
 # one short; importing it last registers them on `bp`, which it takes from here.
-from complaints.console import extras_views  # noqa: E402, F401
+from complaints.console import extras_views, worklist_views  # noqa: E402, F401

@@ -50,6 +50,11 @@ class CreditEventKind(StrEnum):
     RECOVERY_OVERDUE = "recovery_overdue"
     COMPLAINT_FREE_PERIOD = "complaint_free_period"
     SERIOUS_LISTED = "serious_listed"
+    # Code-based supervision: what an inspector found on site.
+    INSPECTION_PASSED = "inspection_passed"
+    INSPECTION_RECTIFY = "inspection_rectify"
+    RECTIFICATION_OVERDUE = "rectification_overdue"
+    INSPECTION_REFERRED = "inspection_referred"
     # The two kinds below cancel one earlier event; their points and expiry come from it.
     REPAIR_GRANTED = "repair_granted"
     SERIOUS_LIST_REMOVED = "serious_list_removed"
@@ -108,6 +113,14 @@ DEFAULT_RULES: Mapping[CreditEventKind, KindRule] = MappingProxyType({
     CreditEventKind.COMPLAINT_FREE_PERIOD:   KindRule(+5, Tier.GENERAL, 365),
     # SAMR Order 44: removed after 3 years; the grade is also held at D while listed.
     CreditEventKind.SERIOUS_LISTED:          KindRule(-40, Tier.SERIOUS, 1095, expiry_years=3),
+    # An inspection found the outlet compliant: a small, short-lived credit.
+    CreditEventKind.INSPECTION_PASSED:       KindRule(+2, Tier.MINOR, 90),
+    # Found wanting, given a date to put it right: a minor entry.
+    CreditEventKind.INSPECTION_RECTIFY:      KindRule(-5, Tier.MINOR, 90),
+    # The date passed with nothing put right: the lapse becomes a pattern.
+    CreditEventKind.RECTIFICATION_OVERDUE:   KindRule(-10, Tier.GENERAL, 180),
+    # Referred for an administrative penalty: as heavy as refusing mediation.
+    CreditEventKind.INSPECTION_REFERRED:     KindRule(-15, Tier.GENERAL, 365),
 })
 # fmt: on
 

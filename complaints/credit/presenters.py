@@ -21,6 +21,10 @@ KIND_LABELS = {
     K.RECOVERY_OVERDUE: _l("Repayment to the compensation fund overdue"),
     K.COMPLAINT_FREE_PERIOD: _l("Complaint-free period"),
     K.SERIOUS_LISTED: _l("Put on the serious illegal and dishonest list"),
+    K.INSPECTION_PASSED: _l("On-site inspection: compliant"),
+    K.INSPECTION_RECTIFY: _l("On-site inspection: rectification ordered"),
+    K.RECTIFICATION_OVERDUE: _l("Rectification not done by its date"),
+    K.INSPECTION_REFERRED: _l("On-site inspection: referred for a penalty"),
     K.REPAIR_GRANTED: _l("Credit repair granted"),
     K.SERIOUS_LIST_REMOVED: _l("Removed early from the serious list"),
 }

@@ -15,7 +15,7 @@ from complaints.credit.models import CreditEvent, MerchantScore, TrustedListChan
 from complaints.credit.policy import current_credit_policy
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
-from workflows.states import OPEN_STATES, CaseState
+from workflows.states import OPEN_STATES, CaseState, Role
 
 
 def has_overdue_recovery(enterprise_id: int) -> bool:
@@ -65,6 +65,11 @@ class Standing:
     settled_12m: int
     concluded_12m: int  # settled, or mediation ended without a settlement
     median_time_to_settle: timedelta | None
+    # When time alone changes what is shown (a credit entry expires, the oldest complaint leaves
+    # the 12-month window): a kept copy of the scan page is good until then.
+    changes_at: datetime | None = None
+    # From the complaint reaching the merchant to the merchant's first answer (12315-style).
+    median_time_to_respond: timedelta | None = None
 
     @property
     def pledged(self) -> bool:
@@ -88,6 +93,7 @@ class Standing:
             "concluded_12m": self.concluded_12m,
             "settled_share": self.settled_share,
             "median_time_to_settle": self.median_time_to_settle,
+            "median_time_to_respond": self.median_time_to_respond,
         }
 
 
@@ -100,7 +106,9 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
     trusted = bool(enterprise is not None and enterprise.trusted)
     grade = score = None
     serious = False
+    expiry = None
     if row is not None:
+        expiry = row.next_expiry_at
         grade, score = row.grade, row.score
         serious = row.serious_list_since is not None
         if row.next_expiry_at is not None and row.next_expiry_at <= now:
@@ -109,7 +117,9 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
             state = engine.summarise(_event_rows(enterprise_id), now, policy)
             serious = state.serious_since is not None
             score, grade = state.score, policy.grade_for(state.score, serious)
-    complaints, settled, concluded, median = _last_year(enterprise_id, now)
+            expiry = now + timedelta(minutes=1)  # until the tick has written the new row
+    complaints, settled, concluded, median, oldest, respond = _last_year(enterprise_id, now)
+    ages_out = oldest + timedelta(days=365) if oldest is not None else None
     return Standing(
         graded=row is not None,
         grade=grade,
@@ -120,6 +130,8 @@ def public_standing(enterprise_id: int, now: datetime) -> Standing:
         settled_12m=settled,
         concluded_12m=concluded,
         median_time_to_settle=median,
+        changes_at=min((t for t in (expiry, ages_out) if t is not None and t > now), default=None),
+        median_time_to_respond=respond,
     )
 
 
@@ -144,19 +156,31 @@ def _last_year(enterprise_id: int, now: datetime):
     terminated_at = func.max(
         case((CaseEvent.to_state == CaseState.TERMINATED, CaseEvent.created_at))
     )
+    routed_at = func.min(case((CaseEvent.trigger == "route_to_merchant", CaseEvent.created_at)))
+    answered_at = func.min(case((CaseEvent.actor_role == Role.MERCHANT, CaseEvent.created_at)))
     rows = db.session.execute(
-        select(Case.id, Case.state, Case.created_at, resolved_at, terminated_at)
+        select(
+            Case.id, Case.state, Case.created_at, resolved_at, terminated_at, routed_at, answered_at
+        )
         .outerjoin(
             CaseEvent,
             (CaseEvent.case_id == Case.id)
-            & CaseEvent.to_state.in_([CaseState.RESOLVED, CaseState.TERMINATED]),
+            & (
+                CaseEvent.to_state.in_([CaseState.RESOLVED, CaseState.TERMINATED])
+                | (CaseEvent.trigger == "route_to_merchant")
+                | (CaseEvent.actor_role == Role.MERCHANT)
+            ),
         )
         .where(Case.enterprise_id == enterprise_id, Case.created_at >= now - timedelta(days=365))
         .group_by(Case.id, Case.state, Case.created_at)
     ).all()
     durations: list[timedelta] = []
+    responses: list[timedelta] = []
     concluded = 0
-    for _, state, created_at, resolved, terminated in rows:
+    for _, state, created_at, resolved, terminated, routed, answered in rows:
+        routed, answered = _aware(routed), _aware(answered)
+        if routed is not None and answered is not None and answered >= routed:
+            responses.append(answered - routed)
         if state in OPEN_STATES:
             continue
         resolved, terminated = _aware(resolved), _aware(terminated)
@@ -166,7 +190,9 @@ def _last_year(enterprise_id: int, now: datetime):
         elif terminated is not None:
             concluded += 1
     median = statistics.median(durations) if durations else None
-    return len(rows), len(durations), concluded, median
+    oldest = min((_aware(row.created_at) for row in rows), default=None)
+    respond = statistics.median(responses) if responses else None
+    return len(rows), len(durations), concluded, median, oldest, respond
 
 
 def _aware(value):

@@ -147,12 +147,27 @@ def write_state(row: MerchantScore, state: ScoreState, now: datetime, policy: Cr
         state.serious_since,
     )
     if changed:
+        old_grade, old_serious = row.grade, row.serious_list_since
         row.score, row.grade = state.score, grade
         row.next_expiry_at, row.serious_list_since = state.next_expiry_at, state.serious_since
         row.version = (row.version or 0) + 1
+        _announce_changes(row, old_grade, old_serious, now)
     row.updated_at = now
     _sync_trusted(row, now, policy)
     db.session.flush()
+
+
+def _announce_changes(row: MerchantScore, old_grade, old_serious, now: datetime) -> None:
+    from complaints import events
+
+    if old_grade != row.grade:
+        events.publish(events.GradeChanged(row.enterprise_id, old_grade, row.grade, row.score, now))
+    if (old_serious is None) != (row.serious_list_since is None):
+        events.publish(
+            events.SeriousListChanged(
+                row.enterprise_id, row.serious_list_since is not None, row.serious_list_since, now
+            )
+        )
 
 
 def _sync_trusted(row: MerchantScore, now: datetime, policy: CreditPolicy) -> None:

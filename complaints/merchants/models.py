@@ -4,7 +4,7 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.categories import Category
-from complaints.database import UTCDateTime, enum_column_type, utcnow
+from complaints.database import UTCDateTime, enum_column_type, trigram_index, utcnow
 from complaints.extensions import db
 
 
@@ -12,8 +12,13 @@ class Enterprise(db.Model):
     """A merchant, keyed by its Unified Social Credit Code (GB 32100-2015)."""
 
     __tablename__ = "enterprises"
-    # The admin list pages by name within a division (keyset on name, id).
-    __table_args__ = (Index("ix_enterprises_division_name", "division_code", "name_zh", "id"),)
+    __table_args__ = (
+        # The console's merchant-name filter is a substring search (pg_trgm GIN on PostgreSQL).
+        trigram_index("ix_enterprises_name_zh_trgm", "name_zh"),
+        trigram_index("ix_enterprises_name_en_trgm", "name_en"),
+        # The admin list pages by name within a division (keyset on name, id).
+        Index("ix_enterprises_division_name", "division_code", "name_zh", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)

@@ -37,6 +37,26 @@ class ScanResult:
     outlet: Outlet | None = None
 
 
+# Process-local: tokens whose signature was checked, so a repeated scan skips the HMAC.
+_checked_tokens: dict[str, tuple[str, str]] = {}
+
+
+def outlet_code_of(token: str) -> str | None:
+    """The outlet code a genuine token names (signature checked, no database)."""
+    key = current_app.config["QR_SIGNING_KEY"]
+    known = _checked_tokens.get(token)
+    if known is not None and known[0] == key:
+        return known[1]
+    try:
+        code = _signer().unsign(token)[0]
+    except BadOutletToken:
+        return None
+    if len(_checked_tokens) >= 50_000:
+        _checked_tokens.clear()
+    _checked_tokens[token] = (key, code)
+    return code
+
+
 def resolve_scan_token(token: str) -> ScanResult:
     try:
         code, version = _signer().unsign(token)

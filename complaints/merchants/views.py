@@ -2,37 +2,47 @@
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from complaints.accounts.permissions import may_print_outlet_codes
-from complaints.credit.presenters import GRADE_COLOURS
+from complaints.analytics.scans import note_scan
+from complaints.assets import asset_version, encoded_response
 from complaints.credit.queries import public_standing
 from complaints.database import utcnow
-from complaints.extensions import cache
+from complaints.merchants import scan_cache
 from complaints.merchants.forms import MerchantSearchForm
 from complaints.merchants.qrcodes import POSTER_SIZES, qr_png, qr_png_for_print, qr_svg
 from complaints.merchants.services import (
     ScanStatus,
     enterprise_by_uscc,
     outlet_by_code,
+    outlet_code_of,
     resolve_scan_token,
     scan_url,
     search_enterprises,
 )
 
+log = logging.getLogger(__name__)
 bp = Blueprint("merchants", __name__)
 log = logging.getLogger(__name__)
 
 
-def complaint_record(enterprise_id: int) -> dict:
+def complaint_record(enterprise_id: int, standing=None) -> dict:
     """The standing section of the merchant card: trust grade, list marks, last 12 months."""
-    record = public_standing(enterprise_id, utcnow()).as_record()
-    record["badge_colours"] = GRADE_COLOURS.get(record["grade"])
-    return record
+    return (standing or public_standing(enterprise_id, utcnow())).as_record()
 
 
 @bp.get("/")
@@ -42,45 +52,65 @@ def home():
 
 @bp.get("/s/<token>")
 def scan(token: str):
-    """The busiest page: every tourist at every counter. Its rendered HTML is shared for
-    SCAN_CACHE_SECONDS (a new grade or a rotation shows within those seconds), never for signed-in
-    staff, whose header carries their name."""
+    """The busiest page: every tourist at every counter. Its rendered HTML is shared until
+    something it shows changes (scan_cache), never for signed-in staff, whose header carries
+    their name."""
     cacheable = not current_user.is_authenticated and current_app.config["SCAN_CACHE_SECONDS"]
-    cache_key = f"scan:{get_locale()}:{request.full_path}"
-    if cacheable and (html := _cached(cache_key)) is not None:
-        return html
+    now = utcnow()
+    code = outlet_code_of(token) if cacheable else None
+    page_key = f"scan:{asset_version()}:{get_locale()}:{request.full_path}"
+    if code and (bodies := _cached(page_key, code, now)) is not None:
+        note_scan(code, now)
+        return encoded_response(bodies, "text/html")
+    render = _before_render(code) if code else None
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
         abort(404, description=_("This code is not one of ours, or it was damaged."))
     if result.status is ScanStatus.REPLACED:
         return render_template("scan_replaced.html", outlet=result.outlet), 410
     outlet = result.outlet
+    if current_user.is_authenticated and current_user.role.is_inspector:
+        # Code-based supervision: an inspector's scan opens the outlet's dossier.
+        return redirect(url_for("supervision.outlet", code=outlet.code), code=303)
+    if not current_user.is_authenticated:
+        note_scan(outlet.code, now)
+    standing = public_standing(outlet.enterprise_id, now)
     html = render_template(
         "scan.html",
         outlet=outlet,
         enterprise=outlet.enterprise,
         token=token,
-        record=complaint_record(outlet.enterprise_id),
+        record=complaint_record(outlet.enterprise_id, standing),
     )
-    if cacheable:
-        _remember(cache_key, html, current_app.config["SCAN_CACHE_SECONDS"])
+    if code:
+        bodies = _remember(page_key, code, render, outlet.enterprise_id, standing.changes_at, html)
+        if bodies is not None:
+            return encoded_response(bodies, "text/html")
     return html
 
 
-def _cached(key: str) -> str | None:
+def _cached(page_key: str, code: str, now):
     # The cache only saves work: with Redis down the page is rendered, never refused.
     try:
-        return cache.get(key)
+        return scan_cache.lookup(page_key, code, now)
     except RedisError:
         log.warning("scan page cache unreachable; rendering without it")
         return None
 
 
-def _remember(key: str, html: str, seconds: int) -> None:
+def _before_render(code: str):
     try:
-        cache.set(key, html, timeout=seconds)
+        return scan_cache.before_render(code)
+    except RedisError:
+        return None
+
+
+def _remember(page_key: str, code: str, render, enterprise_id: int, changes_at, html: str):
+    try:
+        return scan_cache.keep(page_key, code, render, enterprise_id, changes_at, html)
     except RedisError:
         log.warning("scan page cache unreachable; not storing")
+        return None
 
 
 @bp.get("/find")

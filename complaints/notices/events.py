@@ -64,6 +64,11 @@ def regulator(template: str) -> tuple[Send, ...]:
 EVENTS: dict[str, tuple[Send, ...]] = {
     # Filing and routing.
     "case_received":            tourist("case_received"),
+    # A new message in the case thread, for each party who may read it but did not write it
+    # (complaints.portal.messages); the key carries the message id: "message_for_tourist:12".
+    "message_for_tourist":      tourist("new_message"),
+    "message_for_merchant":     merchant("new_message", when=was_routed),
+    "message_for_regulator":    regulator("new_message"),
     "route_to_merchant":        merchant("new_case"),
     "route_to_regulator":       regulator("new_in_queue"),
     # The merchant's turn.

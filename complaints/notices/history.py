@@ -21,6 +21,11 @@ from complaints.notices.services import NOT_RESENDABLE, REDACTED, queue_notifica
 _RESEND_SUFFIX = re.compile(r"#r(\d+)$")
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; the view that shows it translates it (gettext)."""
+    return message
+
+
 class ResendRefused(Exception):
     """The message may not be sent again; the message says why, for the person who asked."""
 
@@ -83,15 +88,17 @@ def resend(notification_id: int, actor: str, *, now: datetime | None = None) -> 
     now = now or utcnow()
     original = db.session.get(Notification, notification_id)
     if original is None:
-        raise ResendRefused("There is no such message.")
+        raise ResendRefused(N_("There is no such message."))
     if original.status is not DeliveryStatus.FAILED:
-        raise ResendRefused("Only a failed message can be sent again.")
+        raise ResendRefused(N_("Only a failed message can be sent again."))
     if base_event(original.event_key) in NOT_RESENDABLE:
-        raise ResendRefused("A verification code is not resent: the tourist asks for a new one.")
+        raise ResendRefused(
+            N_("A verification code is not resent: the tourist asks for a new one.")
+        )
     if original.expires_at is not None and original.expires_at <= now:
-        raise ResendRefused("The message is out of date (its deadline has passed).")
+        raise ResendRefused(N_("The message is out of date (its deadline has passed)."))
     if original.channel == SMS and is_opted_out(original.recipient):
-        raise ResendRefused("The recipient opted out of text messages; they must text START.")
+        raise ResendRefused(N_("The recipient opted out of text messages; they must text START."))
     copy = queue_notification(
         db.session.get(Case, original.case_id),
         event_key=_next_resend_key(original.event_key),
@@ -107,7 +114,7 @@ def resend(notification_id: int, actor: str, *, now: datetime | None = None) -> 
         requested_by=actor[:128],
     )
     if copy is None:
-        raise ResendRefused("This message was already sent again.")
+        raise ResendRefused(N_("This message was already sent again."))
     if original.secret_fragment:
         # The link now travels with the copy: the failed row need not keep it.
         original.body = original.body.replace(original.secret_fragment, REDACTED)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from complaints.cases.models import Case, CaseEvent
+from complaints.cases.reasons import reason_for_reader
 from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
@@ -242,7 +243,7 @@ def _event_facts(case: Case, trigger: str, context: dict) -> dict:
         .order_by(CaseEvent.seq.desc())
         .limit(1)
     )
-    facts.setdefault("reason", event.reason if event is not None else "")
+    facts.setdefault("reason", reason_for_reader(trigger, event.reason if event else ""))
     facts.setdefault(
         "ground_basis",
         _ground_basis(event.ground if event is not None else None, local_today(case.created_at)),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from complaints.accounts.mail import queue_account_link
 from complaints.extensions import db
 from complaints.merchants.views import POSTER_SIZES
-from complaints.outbox.services import relay_after_commit
+from complaints.outbox.services import after_commit
 from complaints.portal import forms, queries, services, staff
 from complaints.portal.blueprints import merchant_bp, owner_only
 
@@ -93,7 +93,7 @@ def invite():
     # only then does the account get a password (issue 11.12).
     queue_account_link(account, "invite")
     db.session.commit()
-    relay_after_commit()
+    after_commit()
     return _render_staff(forms.InviteForm(formdata=None), 201, invited=account.email)
 
 

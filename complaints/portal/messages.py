@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from complaints.accounts.models import Account
 from complaints.cases.models import Case
+from complaints.events import MessagePosted, publish
 from complaints.extensions import db
 from complaints.notices.models import Audience
 from complaints.portal.models import CaseMessage
@@ -82,6 +83,8 @@ def post_message(
     )
     db.session.add(message)
     db.session.flush()
+    notify = tuple(sorted(chosen - {audience_of(author_role)}))
+    publish(MessagePosted(case=case, message=message, now=now, notify=notify))
     return message
 
 

@@ -12,24 +12,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from complaints.accounts.models import Account
-from complaints.cases.models import Case, EvidenceKind
+from complaints.cases.added_evidence import TOURIST_KIND_LABELS
+from complaints.cases.models import Case
+from complaints.cases.reasons import readable_reason
 from complaints.console.presenters import ROLE_LABELS, STATE_LABELS, TRIGGER_LABELS, ground_label
 from complaints.extensions import db
 from complaints.notices.models import Audience
 from complaints.portal import messages, ratings, services
 from complaints.portal.models import CaseMessage, Offer, OfferStatus
 from complaints.presentation import mask_phone
+from complaints.timers.services import open_deadline_for
 from workflows.states import Role
 
 MERCHANT_HIDDEN_TRIGGERS = frozenset({"assign", "escalate"})
 
-KIND_LABELS = {
-    EvidenceKind.RECEIPT: _l("Receipt"),
-    EvidenceKind.PHOTO: _l("Photo"),
-    EvidenceKind.CONTRACT: _l("Contract"),
-    EvidenceKind.COMMUNICATION: _l("Communication"),
-    EvidenceKind.OTHER: _l("Other"),
-}
+# One set of labels for every party's files (merchant's dispute evidence, tourist's evidence).
+KIND_LABELS = TOURIST_KIND_LABELS
 
 OFFER_STATUS_LABELS = {
     OfferStatus.OPEN: _l("Waiting for the tourist"),
@@ -110,7 +108,7 @@ def merchant_timeline(case: Case) -> list[MerchantEvent]:
                 label=TRIGGER_LABELS.get(event.trigger, event.trigger),
                 state=STATE_LABELS.get(event.to_state, event.to_state),
                 actor=actor,
-                reason=event.reason,
+                reason=readable_reason(event.trigger, event.reason),
                 ground=ground_label(event.ground, case.created_at),
             )
         )
@@ -179,14 +177,18 @@ class TouristPanel:
     rating: ratings.RatingView | None
     thread: list[ThreadEntry]
     can_post: bool
+    answer_by: datetime | None = None  # the running deadline the open offer lapses at
 
 
 def tourist_panel(case: Case) -> TouristPanel:
     """A template global, so the tracking page gets the panel without its view knowing."""
     last = services.latest_offer(case)
     rating = ratings.rating_for(case)
+    offer = services.open_offer(case)
+    deadline = open_deadline_for(case.id) if offer is not None else None
     return TouristPanel(
-        offer=services.open_offer(case),
+        answer_by=deadline.due_at if deadline is not None else None,
+        offer=offer,
         last_offer=last,
         last_offer_status=OFFER_STATUS_LABELS[services.shown_status(last, case)] if last else None,
         can_rate=case.state in ratings.RATEABLE_STATES and rating is None,

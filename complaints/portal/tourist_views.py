@@ -101,6 +101,7 @@ def tourist_message(tracking_key: str):
     try:
         messages.post_message(case, Role.TOURIST, form.body.data, now=utcnow())
         db.session.commit()
+        after_commit()  # the merchant and the regulator hear of it now
     except messages.MessageRefused as refused:
         db.session.rollback()
         flash(str(refused.message), FLASH)

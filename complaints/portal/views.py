@@ -239,6 +239,7 @@ def post_message(number: str):
             case, Role.MERCHANT, form.body.data, now=utcnow(), author=account, audiences=audiences
         )
         db.session.commit()
+        after_commit()  # the other parties hear of it now
     except messages.MessageRefused as refused:
         db.session.rollback()
         form.body.errors = [refused.message]

@@ -94,7 +94,7 @@ def _recompute_deadline(deadline, calendar: WorkingCalendar, actor, now, report)
     result = deadline_for(
         deadline.kind,
         deadline.started_at,
-        current_policy(case),
+        current_policy(case, at=deadline.started_at),
         calendar,
         pauses=_pauses(case.id, deadline.started_at),
         stage=(deadline.state, case.state_entered_at),
@@ -126,7 +126,7 @@ def _recompute_recoveries(days, years, calendar, actor, now, report) -> None:
         if not _depends_on(order.created_at, order.due_at, order.due_provisional, days, years):
             continue
         case = db.session.get(Claim, order.claim_id).case
-        limit = current_policy(case).limit_for(DeadlineKind.RECOVERY_DUE)
+        limit = current_policy(case, at=order.created_at).limit_for(DeadlineKind.RECOVERY_DUE)
         result = add_time_limit(order.created_at, limit, calendar)
         if (result.due, result.provisional) == (order.due_at, order.due_provisional):
             continue

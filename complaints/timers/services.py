@@ -17,31 +17,17 @@ from workflows.states import CaseState, DeadlineKind
 
 
 def policy_set(at: datetime | None = None) -> PolicySet:
-    """The environment's policy set (WORKFLOW_POLICY), or, once an admin's policy version is
-    in force at ``at`` (now by default), the set with that version's values over it."""
-    from complaints.policies.services import WORKFLOW, versioned_values
+    """The workflow policies in force at `at` (now by default): the environment's values,
+    overridden by an admin's policy version once its effective time has come. A deadline is
+    computed with the policies of the moment it started, so an edit never moves running ones."""
+    from complaints.policies.services import WORKFLOW, policy_at
 
-    override = versioned_values(WORKFLOW, at)
-    if override is not None:
-        return _versioned_set(override)
-    policies = current_app.extensions.get("anxin_policy_set")
-    if policies is None:
-        policies = PolicySet.from_mapping(current_app.config.get("WORKFLOW_POLICY") or {})
-        current_app.extensions["anxin_policy_set"] = policies
-        current_app.extensions["anxin_policy_cache"] = {}
-    return policies
+    return policy_at(WORKFLOW, at)
 
 
-def _versioned_set(values: dict) -> PolicySet:
-    from complaints.policies.services import WORKFLOW, cached
-
-    return cached(WORKFLOW, values, PolicySet.from_mapping)
-
-
-def current_policy(case=None, at: datetime | None = None) -> Policy:
+def current_policy(case=None, *, at: datetime | None = None) -> Policy:
     """The time limits for `case` (its agency and category scopes), or the province's, in
-    force at ``at`` (now by default): a deadline is computed with the policy of the moment it
-    started, so an admin's new version never moves a running one.
+    force at `at` (now by default).
 
     `app.extensions["anxin_policy"]`, when set, is one policy for everything (tests, demos).
     """
@@ -51,17 +37,22 @@ def current_policy(case=None, at: datetime | None = None) -> Policy:
     policies = policy_set(at)
     if case is None:
         return policies.province
-    key = (id(policies), case.agency.slug if case.agency is not None else None, case.category.value)
+    # Policy sets are kept for the process's life (policy_at caches them), so id() is stable.
+    key = (
+        id(policies),
+        case.agency.slug if case.agency is not None else None,
+        case.category.value,
+    )
     cache = current_app.extensions.setdefault("anxin_policy_cache", {})
     if key not in cache:
         cache[key] = policies.resolve(*key[1:])
     return cache[key]
 
 
-def policy_for_case_id(case_id: int, at: datetime | None = None) -> Policy:
+def policy_for_case_id(case_id: int, *, at: datetime | None = None) -> Policy:
     from complaints.cases.models import Case
 
-    return current_policy(db.session.get(Case, case_id), at)
+    return current_policy(db.session.get(Case, case_id), at=at)
 
 
 def current_calendar() -> WorkingCalendar:
@@ -123,7 +114,7 @@ def start_deadline(
     stage_entered_at: datetime | None = None,
     policy: Policy | None = None,
 ) -> CaseDeadline:
-    policy, calendar = policy or policy_for_case_id(case_id, now), current_calendar()
+    policy, calendar = policy or policy_for_case_id(case_id, at=now), current_calendar()
     result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(
         case_id=case_id,
@@ -153,7 +144,7 @@ def next_reminder_after(deadline: CaseDeadline, moment: datetime) -> datetime | 
     times = reminder_times(
         deadline.kind,
         deadline.started_at,
-        policy_for_case_id(deadline.case_id, deadline.started_at),
+        policy_for_case_id(deadline.case_id, at=deadline.started_at),
         current_calendar(),
         due=due,
     )

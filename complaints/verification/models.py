@@ -24,3 +24,5 @@ class PhoneVerification(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "confirm": the real-name check after filing; "recover": "find my complaint".
+    purpose: Mapped[str] = mapped_column(String(16), default="confirm", server_default="confirm")

@@ -31,14 +31,18 @@ from notifications.base import DeliveryError
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=10)
+# An SMS takes seconds to a minute to arrive: a second code sooner only crosses the first.
+RESEND_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 OWN, TWILIO_VERIFY = "own", "twilio_verify"
 START_VERIFY_JOB = "complaints.verification.services.start_twilio_verification"
 CODE_TEMPLATE = "notices/tourist/phone_code.sms.txt"
+CONFIRM, RECOVER = "confirm", "recover"  # PhoneVerification.purpose
 
 
 class SendResult(StrEnum):
     SENT = "sent"
+    TOO_SOON = "too_soon"  # the last code went out under RESEND_AFTER ago
     RATE_LIMITED = "rate_limited"
     ALREADY_VERIFIED = "already_verified"
 
@@ -71,7 +75,7 @@ def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
     Complaints that arrive by machine wait for a request."""
     if case.source not in (CaseSource.QR, CaseSource.SEARCH):
         return None
-    if _window_spent(case.tourist_phone, now):
+    if sent_too_often(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
@@ -81,13 +85,27 @@ def send_new_code(case: Case, *, now: datetime) -> SendResult:
     """ "Send a new code" on the tracking page. Flushes; the request commits and relays."""
     if case.phone_verified_at is not None:
         return SendResult.ALREADY_VERIFIED
-    if _window_spent(case.tourist_phone, now):
+    available_at = resend_available_at(case)
+    if available_at is not None and now < available_at:
+        return SendResult.TOO_SOON
+    if sent_too_often(case.tourist_phone, now):
         return SendResult.RATE_LIMITED
     _issue(case, now)
     return SendResult.SENT
 
 
-def _window_spent(phone: str, now: datetime) -> bool:
+def resend_available_at(case: Case) -> datetime | None:
+    """When "Send a new code" may be pressed again (shown as a countdown)."""
+    last = db.session.scalar(
+        select(func.max(PhoneVerification.sent_at)).where(
+            PhoneVerification.case_id == case.id, PhoneVerification.purpose == CONFIRM
+        )
+    )
+    return last + RESEND_AFTER if last is not None else None
+
+
+def sent_too_often(phone: str, now: datetime) -> bool:
+    """The per-number limit on codes, whatever they are for."""
     window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
     sent_recently = db.session.scalar(
         select(func.count(PhoneVerification.id)).where(
@@ -98,7 +116,13 @@ def _window_spent(phone: str, now: datetime) -> bool:
     return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
 
 
-def _issue(case: Case, now: datetime) -> PhoneVerification:
+def _issue(
+    case: Case,
+    now: datetime,
+    *,
+    purpose: str = CONFIRM,
+    template: str = CODE_TEMPLATE,
+) -> PhoneVerification:
     provider = TWILIO_VERIFY if uses_twilio_verify() else OWN
     code = f"{secrets.randbelow(10**6):06d}"
     values = {
@@ -107,6 +131,7 @@ def _issue(case: Case, now: datetime) -> PhoneVerification:
         "provider": provider,
         "sent_at": now,
         "expires_at": now + CODE_TTL,
+        "purpose": purpose,
     }
     if provider == OWN:
         values["code_hash"] = _code_hash(case.id, case.tourist_phone, now, code)
@@ -121,7 +146,7 @@ def _issue(case: Case, now: datetime) -> PhoneVerification:
         return verification
     language = language_or_default(case.language)
     rendered = render_message(
-        CODE_TEMPLATE,
+        template,
         "sms",
         language,
         code=code,
@@ -156,12 +181,27 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
     """Compare `code` with the latest one sent for the case. Flushes; the request commits."""
     if case.phone_verified_at is not None:
         return CheckResult.ALREADY_VERIFIED
-    verification = db.session.scalar(
+    verification = latest_code(case, CONFIRM)
+    result = attempt(verification, code, now=now)
+    if result is not CheckResult.VERIFIED:
+        return result
+    verification.verified_at = now
+    phone_verified(case, now)
+    db.session.flush()
+    return CheckResult.VERIFIED
+
+
+def latest_code(case: Case, purpose: str) -> PhoneVerification | None:
+    return db.session.scalar(
         select(PhoneVerification)
-        .where(PhoneVerification.case_id == case.id)
+        .where(PhoneVerification.case_id == case.id, PhoneVerification.purpose == purpose)
         .order_by(PhoneVerification.id.desc())
         .limit(1)
     )
+
+
+def attempt(verification: PhoneVerification | None, code: str, *, now: datetime) -> CheckResult:
+    """One try at `verification` (counted first, so parallel guesses cannot pass the limit)."""
     if verification is None:
         return CheckResult.NO_CODE
     if verification.expires_at <= now:
@@ -180,14 +220,9 @@ def check_code(case: Case, code: str, *, now: datetime) -> CheckResult:
     if not counted:
         return CheckResult.LOCKED
     result = _compare(verification, code)
-    if result is not CheckResult.VERIFIED:
-        if result is CheckResult.WRONG and verification.attempts >= MAX_ATTEMPTS:
-            return CheckResult.LOCKED
-        return result
-    verification.verified_at = now
-    phone_verified(case, now)
-    db.session.flush()
-    return CheckResult.VERIFIED
+    if result is CheckResult.WRONG and verification.attempts >= MAX_ATTEMPTS:
+        return CheckResult.LOCKED
+    return result
 
 
 def _compare(verification: PhoneVerification, code: str) -> CheckResult:

@@ -1,7 +1,7 @@
 """administration: audit log, outlet coordinates and indexes, two-factor sign-in, policy versions
 
 Revision ID: admin_01
-Revises: legal_01
+Revises: perf_01
 Create Date: 2026-12-04 17:27:13.814887
 
 """
@@ -13,7 +13,7 @@ import complaints.database
 
 # revision identifiers, used by Alembic.
 revision = "admin_01"
-down_revision = "legal_01"
+down_revision = "perf_01"
 branch_labels = None
 depends_on = None
 

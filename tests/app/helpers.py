@@ -58,7 +58,14 @@ def token_for(outlet: Outlet) -> str:
     return scan_token(outlet)
 
 
-def file_case(outlet: Outlet, *, now, key: str | None = None, phone: str = "+8613812345678"):
+def file_case(
+    outlet: Outlet,
+    *,
+    now,
+    key: str | None = None,
+    phone: str = "+8613812345678",
+    description: str = "Charged far more than the posted price for the same dish.",
+):
     """A complaint filed through the real service, as the form would, committed."""
     import secrets as _secrets
 
@@ -69,7 +76,7 @@ def file_case(outlet: Outlet, *, now, key: str | None = None, phone: str = "+861
         enterprise_id=outlet.enterprise_id,
         outlet_id=outlet.id,
         category=outlet.category,
-        description="Charged far more than the posted price for the same dish.",
+        description=description,
         occurred_on=now.date() - timedelta(days=1),
         amount_paid_fen=88000,
         amount_claimed_fen=79200,

@@ -13,21 +13,14 @@ from complaints.timers.models import CalendarOverride
 from complaints.timers.services import current_policy
 from tests.app.test_admin_screens import ADMIN, _csrf
 from tests.app.test_console_support import sign_in
-from workflows.policy import Policy, PolicySet
+from workflows.policy import Policy
 
 
 def test_a_version_applies_from_its_time_and_env_stays_the_default(app_ctx):
     now = utcnow()
     default = Policy().merchant_response
     assert current_policy(at=now).merchant_response == default
-    add_version(
-        WORKFLOW,
-        {"merchant_response": "12 hours"},
-        now + timedelta(hours=1),
-        "a",
-        "r",
-        parse=PolicySet.from_mapping,
-    )
+    add_version(WORKFLOW, {"merchant_response": "12 hours"}, now + timedelta(hours=1), "a", "r")
     db.session.commit()
     assert current_policy(at=now).merchant_response == default  # a deadline opened now
     later = current_policy(at=now + timedelta(hours=2)).merchant_response
@@ -40,14 +33,7 @@ def test_deadline_opened_after_the_version_uses_it(app_ctx):
     from workflows.states import DeadlineKind
 
     now = utcnow()
-    add_version(
-        WORKFLOW,
-        {"merchant_response": "2 hours"},
-        now,
-        "a",
-        "shorter",
-        parse=PolicySet.from_mapping,
-    )
+    add_version(WORKFLOW, {"merchant_response": "2 hours"}, now, "a", "shorter")
     db.session.commit()
     calendar = WorkingCalendar({})
     kind = DeadlineKind.MERCHANT_RESPONSE
@@ -94,18 +80,11 @@ def test_calendar_screen_corrects_a_day_and_completes_a_year(client, seeded):
 def test_a_credit_version_applies_from_its_time(app_ctx):
     from complaints.credit.engine import CreditPolicy
     from complaints.credit.policy import current_credit_policy
-    from complaints.policies.services import CREDIT
+    from complaints.policies.services import CREDIT, policy_at
 
     now = utcnow()
     default = CreditPolicy().complaint_free_period_days
-    add_version(
-        CREDIT,
-        {"complaint_free_period_days": 90},
-        now,
-        "a",
-        "pilot",
-        parse=CreditPolicy.from_mapping,
-    )
+    add_version(CREDIT, {"complaint_free_period_days": 90}, now, "a", "pilot")
     db.session.commit()
-    assert current_credit_policy(now - timedelta(seconds=1)).complaint_free_period_days == default
+    assert policy_at(CREDIT, now - timedelta(seconds=1)).complaint_free_period_days == default
     assert current_credit_policy().complaint_free_period_days == 90

@@ -35,6 +35,7 @@ from tests.app.test_compensation_support import (
     MERCHANT,
     QILOU,
     TAXI,
+    TEST_PAYEE,
     TOURIST,
     assert_books_balance,
     balance,
@@ -55,7 +56,7 @@ LARGE = 79_200  # ¥792: above the ¥500 small-claims threshold
 
 
 def _claim(case, amount_fen: int) -> Claim:
-    claim = request_claim(case, amount_fen, TOURIST, now=utcnow())
+    claim = request_claim(case, amount_fen, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.commit()
     relay_pending()
     return reload(claim)
@@ -77,7 +78,7 @@ def _paid_claim(outlet_name=AH_HAI, amount_fen=30_000, **kwargs) -> Claim:
 
 def _refusals(case, amount_fen: int) -> set[str]:
     with pytest.raises(ClaimRefused) as refused:
-        request_claim(case, amount_fen, TOURIST, now=utcnow())
+        request_claim(case, amount_fen, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.rollback()
     return {reason.code for reason in refused.value.reasons}
 

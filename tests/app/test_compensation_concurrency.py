@@ -32,6 +32,7 @@ from tests.app.test_compensation_support import (
     FUND_MANAGER,
     OTHER_FUND_MANAGER,
     SANYA,
+    TEST_PAYEE,
     TOURIST,
     assert_books_balance,
     eligible_case,
@@ -109,7 +110,7 @@ def approved_claims(count: int, amount_fen: int) -> list[int]:
     ids = []
     for n in range(count):
         case = eligible_case(phone=f"+861390000{n:04d}", claimed_fen=amount_fen)
-        claim = services.request_claim(case, amount_fen, TOURIST, now=utcnow())
+        claim = services.request_claim(case, amount_fen, TOURIST, now=utcnow(), payee=TEST_PAYEE)
         db.session.commit()
         if claim.state is C.REQUESTED:
             services.approve(claim, FUND_MANAGER, reason="ok", now=utcnow())
@@ -137,7 +138,7 @@ def naive_pay(claim_id: int) -> bool:
 
 def test_two_fund_managers_approving_one_claim_make_one_approval(app, small_fund):
     case = eligible_case(claimed_fen=79_200)
-    claim = services.request_claim(case, 79_200, TOURIST, now=utcnow())
+    claim = services.request_claim(case, 79_200, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.commit()
     claim_id = claim.id  # threads must not touch this session's objects
 
@@ -169,7 +170,9 @@ def test_two_requests_for_one_case_open_one_claim(app, small_fund):
     def ask():
         from complaints.cases.models import Case
 
-        services.request_claim(db.session.get(Case, case_id), 30_000, TOURIST, now=utcnow())
+        services.request_claim(
+            db.session.get(Case, case_id), 30_000, TOURIST, now=utcnow(), payee=TEST_PAYEE
+        )
         db.session.commit()
         return "asked"
 

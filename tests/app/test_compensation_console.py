@@ -13,6 +13,7 @@ from complaints.compensation.models import Claim, ClaimEvent, LedgerAccount, Led
 from complaints.extensions import db
 from tests.app.test_compensation_support import (
     QILOU,
+    TEST_PAYEE,
     assert_books_balance,
     eligible_case,
     reload,
@@ -58,7 +59,13 @@ def ask(client, key: str, amount: str):
     return post(
         client,
         f"/t/{tracking_key(key)}/compensation?lang=en",
-        {"csrf_token": token, "amount": amount},
+        {
+            "csrf_token": token,
+            "amount": amount,
+            "payee_method": "bank",
+            "payee_account": "6222 0212 3456 7890 123",
+            "payee_name": "Alice Tourist",
+        },
     )
 
 
@@ -91,10 +98,12 @@ def test_a_refused_request_shows_the_rules_reasons_on_the_tracking_page(client, 
     key = secrets.token_urlsafe(24)
     eligible_case(key=key, verified=False, evidence=False)
     response = ask(client, key, "300.00")
-    assert response.status_code == 303
-    page = get(client, f"/t/{tracking_key(key)}?lang=en").get_data(as_text=True)
+    assert response.status_code == 422  # the page again, with what was typed
+    page = response.get_data(as_text=True)
     assert "Confirm your phone number" in page
     assert "Attach at least one photo" in page
+    assert 'value="300.00"' in page
+    assert 'value="6222 0212 3456 7890 123"' in page
     assert db.session.scalar(select(Claim.id)) is None
 
 
@@ -117,7 +126,9 @@ def _ask_large(client, case) -> Claim:
     from complaints.database import utcnow
     from workflows.states import Role
 
-    claim = request_claim(case, case.amount_claimed_fen, Actor(Role.TOURIST), now=utcnow())
+    claim = request_claim(
+        case, case.amount_claimed_fen, Actor(Role.TOURIST), now=utcnow(), payee=TEST_PAYEE
+    )
     db.session.commit()
     return claim
 

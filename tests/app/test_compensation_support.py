@@ -17,6 +17,7 @@ from complaints.compensation.models import (
     LedgerTransaction,
     TransactionKind,
 )
+from complaints.compensation.payee import Payee, PayeeMethod
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Outlet
@@ -151,3 +152,7 @@ def withdraw(fund: Fund, amount_fen: int) -> None:
         memo="test: money handed back to the budget",
     )
     db.session.commit()
+
+
+# Where the fund pays in these tests: a claim cannot be approved without one.
+TEST_PAYEE = Payee(PayeeMethod.ALIPAY, "13812345678", "Alice Tourist")

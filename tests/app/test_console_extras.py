@@ -182,7 +182,7 @@ def test_delivery_log_masks_phones_and_shows_failures(client, seeded):
     assert "+4479****3456" in log
     assert "+447911123456" not in log
     assert "21211" in log
-    assert "not a valid phone number" in log
+    assert "Not a valid phone number." in log  # in words, whatever Twilio said
     assert f"/console/notifications/{failed.id}/resend" in log
     rows = re.findall(r'data-id="(\d+)"', log)
     expected = db.session.scalars(

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from complaints.cases.services import phone_verified
 from complaints.cases.workflow import Actor, fire, route
-from complaints.cases.workflow_hooks import phone_verified
 from complaints.extensions import db
 from complaints.notices.models import Notification
 from complaints.timers.services import open_deadline_for

@@ -11,7 +11,13 @@ from complaints.database import utcnow
 from complaints.extensions import db, limiter
 from complaints.notices.models import Notification
 from complaints.verification.models import PhoneVerification
-from complaints.verification.services import CheckResult, SendResult, check_code, send_new_code
+from complaints.verification.services import (
+    RESEND_AFTER,
+    CheckResult,
+    SendResult,
+    check_code,
+    send_new_code,
+)
 from tests.app.helpers import complaint_form_data, outlet_named, token_for
 from tests.app.test_notices_support import TOURIST_PHONE, file_case, sms_to
 from tests.app.test_notices_support import fake_servers as fake_servers
@@ -94,7 +100,8 @@ def test_five_wrong_codes_use_up_the_code(seeded, fakes):
     assert check_code(case, code, now=now) is CheckResult.LOCKED  # even the right one now
     assert db.session.scalar(select(PhoneVerification.attempts)) == 5
 
-    assert send_new_code(case, now=now) is SendResult.SENT
+    assert send_new_code(case, now=now) is SendResult.TOO_SOON  # the first may still arrive
+    assert send_new_code(case, now=now + RESEND_AFTER) is SendResult.SENT
     db.session.commit()
     from complaints.outbox.services import relay_pending
 
@@ -115,12 +122,12 @@ def test_a_code_expires_after_ten_minutes(seeded, fakes):
 def test_new_codes_are_limited_per_number(seeded, fakes):
     now = utcnow()
     case, _ = file_case(now=now)  # the first code counts
-    assert send_new_code(case, now=now) is SendResult.SENT
-    assert send_new_code(case, now=now) is SendResult.SENT
-    assert send_new_code(case, now=now) is SendResult.RATE_LIMITED
+    assert send_new_code(case, now=now + RESEND_AFTER) is SendResult.SENT
+    assert send_new_code(case, now=now + 2 * RESEND_AFTER) is SendResult.SENT
+    assert send_new_code(case, now=now + 3 * RESEND_AFTER) is SendResult.RATE_LIMITED
     # Per number, not per case: another complaint from the same phone waits too.
     other, _ = file_case(now=now)
-    assert send_new_code(other, now=now) is SendResult.RATE_LIMITED
+    assert send_new_code(other, now=now + 3 * RESEND_AFTER) is SendResult.RATE_LIMITED
     assert send_new_code(case, now=now + timedelta(minutes=16)) is SendResult.SENT
 
 

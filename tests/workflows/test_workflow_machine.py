@@ -341,7 +341,7 @@ def test_compensation_track():
     with pytest.raises(TransitionRefused) as refused:
         check(C.REQUESTED, "approve", R.SYSTEM, facts, table=COMPENSATION_TRANSITIONS)
     assert refused.value.code == RefusalCode.ROLE_NOT_ALLOWED
-    small = replace(facts, small_claim=True)
+    small = replace(facts, small_claim=True, payee_known=True)
     approved = check(C.REQUESTED, "auto_approve", R.SYSTEM, small, table=COMPENSATION_TRANSITIONS)
     assert approved.target == C.APPROVED
     recovery = check(C.PAID, "open_recovery", R.SYSTEM, facts, table=COMPENSATION_TRANSITIONS)

@@ -72,7 +72,7 @@ WALKS = [
     ),
     pytest.param(
         COMPENSATION_TRANSITIONS, CompensationState.REQUESTED, CompensationFacts(),
-        ("small_claim", "merchant_has_deposit", "parties_settled", "deadline_passed"),
+        ("small_claim", "payee_known", "merchant_has_deposit", "parties_settled", "deadline_passed"),
         id="compensation",
     ),
 ]  # fmt: skip

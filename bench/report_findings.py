@@ -1,0 +1,177 @@
+"""The findings of `make bench`'s report: what limits each scenario, from the same run."""
+
+from bench.loadgen import WrkResult
+from bench.report import (
+    SCAN_EXPERIMENT,
+    SCAN_EXPERIMENT_COMMIT,
+    SCAN_EXPERIMENT_DATE,
+    _lock_wait,
+)
+
+
+def _avoidable(statements: list[str]) -> list[str]:
+    """Recommendations read off the statements this run's submission actually sent."""
+
+    def count(fragment: str) -> int:
+        return sum(fragment in sql for sql in statements)
+
+    items = []
+    if count("FROM cases WHERE cases.submission_key_hash") >= 2:
+        items.append(
+            "the second submission-key lookup (`services.case_for_submission` in "
+            "`file_complaint`; the view's `_existing_submission` already ran it)"
+        )
+    if count("SELECT evidence."):
+        items.append("`stage_uploads`' `SELECT` of staged evidence when the POST has no file")
+    if count("UPDATE evidence"):
+        items.append("`file_complaint`'s `UPDATE evidence` when nothing was staged")
+    if count("SELECT case_events.seq"):
+        items.append(
+            "`append_event`'s `SELECT` of the chain head for a case created in the same "
+            "transaction (always seq 1 on the genesis hash)"
+        )
+    opt_outs = count("sms_opt_outs")
+    if opt_outs >= 2:
+        items.append(
+            f"{opt_outs - count('INSERT INTO notifications')} of the {opt_outs} SMS opt-out "
+            "lookups for the one phone number (checked when queuing and again when delivering)"
+        )
+    routing = count("FROM divisions") + count("FROM routing_rules") + count("FROM agencies")
+    lines = []
+    if items:
+        lines.append(
+            "- Drop the statements that cannot find anything new: " + "; ".join(items) + "."
+        )
+    if routing:
+        lines.append(
+            "- Cache the routing reference data in memory: "
+            f"{routing} statements per submission read divisions (the ancestry one level per "
+            "query), routing rules and agencies, which change only by migration or admin "
+            "action."
+        )
+    return lines
+
+
+def _bound(result: WrkResult, ceiling: WrkResult) -> str:
+    busy = min(result.cpu.get("machine_busy", 0), ceiling.cpu.get("machine_busy", 0))
+    if busy >= 0.9:
+        return f"Both runs kept the CPU busy ({busy:.0%}), so rate follows CPU per request. "
+    return f"The CPU was not saturated in both runs (down to {busy:.0%} busy). "
+
+
+def _waiter(result: WrkResult) -> str:
+    total = sum(result.lock_waiters.values())
+    if not total:
+        return ""
+    statement, count = max(result.lock_waiters.items(), key=lambda item: item[1])
+    return f"; the waiting statement in {count / total:.0%} of those samples: `{statement}…`"
+
+
+def _history(costs) -> str:
+    history = costs.get("scan_history")
+    if history is None:
+        return ""
+    return (
+        f" It also grows with the merchant's history: for the submission outlet's merchant, "
+        f"with {history.note} complaints by then, a scan takes {history.ms_per_request:.1f} ms "
+        f"in one process against {costs['scan'].ms_per_request:.1f} ms, because "
+        "`complaints/credit/queries.py: _last_year` fetches one row per case of the last 12 "
+        "months and aggregates them in Python."
+    )
+
+
+def findings(results, v, costs, profiles, db_state, workers) -> list[str]:
+    scan_ratio, scan_rate_ok, scan_p99_ok = v["scan"]
+    sub_ratio, sub_rate_ok, sub_p99_ok = v["submission"]
+    scan, trivial = results["scan"], results["trivial"]
+    sub, insert = results["submission"], results["insert"]
+    breakdown = {label.strip(): ms for label, ms, _ in profiles["submission"].breakdown}
+    whole = breakdown.get("whole request (Flask.wsgi_app)", 0.0) or 1.0
+    relay = breakdown.get("relay_after_commit (inline outbox relay)", 0.0)
+    redis = costs.get("submission_redis")
+    messages = db_state["outbox_total"] / max(db_state["cases"], 1)
+    lines = [
+        "## Findings",
+        "",
+        f"**Scan page: {scan_ratio:.0%} of the trivial endpoint, p99 {scan.p99_ms:.0f} ms: "
+        f"target {'met' if scan_rate_ok and scan_p99_ok else 'missed'}.** "
+        + _bound(scan, trivial)
+        + f"A scan costs {scan.cpu['app']:.1f} ms of app CPU and "
+        f"{scan.cpu['postgres']:.1f} ms of PostgreSQL CPU against {trivial.cpu['app']:.2f} ms "
+        f"for the trivial endpoint. In one process it is {costs['scan'].ms_per_request:.1f} ms "
+        f"and {costs['scan'].statements:.0f} SQL statements (listed with the profile below: "
+        "the outlet, what the view and the template lazy-load, and the merchant's standing "
+        "from `complaint_record` → `public_standing`) plus the pre-ping, BEGIN and ROLLBACK "
+        "round trips, then three templates with about a dozen translated strings. The "
+        "profile puts most of it in SQLAlchemy and psycopg: ORM round trips of a few hundred "
+        "µs of Python each, for a page whose content changes a few times a day." + _history(costs),
+        "",
+        f"**Submission: {sub_ratio:.0%} of the one-row insert, p99 {sub.p99_ms:.0f} ms: target "
+        f"{'met' if sub_rate_ok and sub_p99_ok else 'missed'}.** A submission costs "
+        f"{sub.cpu['app']:.1f} ms of app CPU and {sub.cpu['postgres']:.1f} ms of PostgreSQL CPU "
+        f"against {insert.cpu['app']:.1f} + {insert.cpu['postgres']:.1f} ms for the insert; in "
+        f"one process {costs['submission'].statements:.0f} SQL statements and "
+        f"{costs['submission'].commits:.0f} commits against 1 and 1. The inline outbox relay "
+        f"(`relay_after_commit`: find due messages, then per message claim + commit, load, "
+        "send, mark the notification + commit, mark the message done + commit; "
+        f"{messages:.1f} messages per submission) is {relay / whole:.0%} of the profiled "
+        "request"
+        + (
+            f"; with `REDIS_URL` set the same submission takes "
+            f"{redis.ms_per_request:.1f} ms, {redis.statements:.0f} statements and "
+            f"{redis.commits:.0f} commits in one process (against "
+            f"{costs['submission'].ms_per_request:.1f} ms inline)."
+            if redis
+            else "."
+        )
+        + f" Row locks: on average {_lock_wait(sub):.2f} of the {workers} workers' backends "
+        "waited on a row lock during the submission run (the insert run: "
+        f"{_lock_wait(insert):.2f})" + _waiter(sub) + ". The per-city case-number counter "
+        "is drawn in a transaction of its own (`complaints/cases/numbering.py`), so filings "
+        "no longer queue on its row lock as they did when it was held until the commit. "
+        "CPU per request is the limit: ORM round trips, the two notifications rendered and "
+        "queued in the filing's transaction, and (without Redis) their inline delivery.",
+        "",
+        "## What would fix it (and what was applied)",
+        "",
+        "Scan page (`complaints/merchants/views.py: scan`, `complaints/merchants/services.py: "
+        "resolve_scan_token`, `complaint_record`):",
+        "",
+        "1. Applied: the rendered scan page is kept (Flask-Caching, Redis when `REDIS_URL` is "
+        "set; never for signed-in staff) until something it shows changes: it is stored with "
+        "its merchant's version token, and the commit of any change to the merchant, its "
+        "outlets, its score or its cases drops the token (`complaints/merchants/scan_cache.py`), "
+        "so a new grade or a rotated code shows on the next scan, not up to 15 s later. A hit "
+        "costs one cache round trip and no SQL; brotli and gzip bodies are prepared once.",
+        "2. Independently of the cache: load the outlet with "
+        "`joinedload(Outlet.enterprise), joinedload(Outlet.division)` in "
+        "`resolve_scan_token` (three queries become one); cache the standing "
+        "(`complaint_record`) per enterprise for a minute, and let `_last_year` aggregate in "
+        "SQL (`count(*)`, `count(*) FILTER (...)`, `percentile_cont(0.5)` over the durations) "
+        "so one row comes back whatever the merchant's history. That alone is not enough:",
+        "",
+        f"One-off experiment on a patched copy of the app at commit {SCAN_EXPERIMENT_COMMIT} "
+        "(when the scan page made 4 queries and showed a plain 12-month count), same harness "
+        f"and machine ({SCAN_EXPERIMENT_DATE}, not part of `make bench`):",
+        "",
+        "| scan view | app CPU per scan | scan ÷ trivial req/s |",
+        "|---|---:|---:|",
+        *[f"| {what} | {cpu} ms | {ratio} |" for what, cpu, ratio in SCAN_EXPERIMENT],
+        "",
+        "Submission (`complaints/cases/views.py: _file`, `complaints/cases/services.py: "
+        "file_complaint`, `complaints/outbox/services.py: relay_after_commit`):",
+        "",
+        "- Do not deliver inline in the request: relay only the message(s) this request "
+        "wrote (pass their ids instead of scanning the outbox) and, when there is no Redis, "
+        "leave delivery to the tick (`flask outbox relay --loop`) rather than running the SMS "
+        "job, with two extra commits per message, inside the tourist's POST.",
+        *_avoidable(profiles["submission"].statements),
+        "- Applied: the case-number lock is no longer held through the filing (the counter is "
+        "drawn and committed on its own; a failed filing leaves a gap in the day's numbers).",
+        "- Even then a submission stays several statements and at least one commit more than "
+        "the one-row insert. To reach ≥ 50% of it, the write path has to be about one round "
+        "trip plus the commit: e.g. `nextval` for the case id, then a single data-modifying "
+        "CTE (sequence upsert → case → audit event → notification → outbox) or a PL/pgSQL "
+        "function, with SQLAlchemy Core rather than ORM unit-of-work flushes.",
+    ]
+    return lines

@@ -1,0 +1,1 @@
+"""Regulator analytics: daily rollups kept by the tick, read by the analytics page."""

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: the same services, permissions and audit as the pages."""

@@ -1,0 +1,58 @@
+"""/api/v1/credit: the trusted and serious lists and the feed of grade and list changes."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from complaints.api import paging
+from complaints.api.auth import requires
+from complaints.api.schemas import CreditChangePageOut, CreditChangeQuery, ListPageOut, PageQuery
+from complaints.apikeys.models import Scope
+from complaints.credit_exchange import services
+
+blp = Blueprint("api_credit", __name__, url_prefix="/credit", description="Credit lists")
+
+
+def _list_page(kind: str, read, serious: bool, args):
+    rows = read(paging.last_id(kind, args.get("after")), args["limit"] + 1)
+    cursor = None
+    if len(rows) > args["limit"]:
+        rows = rows[: args["limit"]]
+        cursor = paging.encode(kind, rows[-1][0].id)
+    return paging.page([services.list_entry(e, s, serious) for e, s in rows], cursor)
+
+
+@blp.route("/trusted")
+class TrustedList(MethodView):
+    @requires(Scope.CREDIT_READ)
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, ListPageOut)
+    def get(self, args):
+        """Merchants on the trusted list (the fund pays their tourists first)."""
+        return _list_page("trusted", services.trusted_list, False, args)
+
+
+@blp.route("/serious")
+class SeriousList(MethodView):
+    @requires(Scope.CREDIT_READ)
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, ListPageOut)
+    def get(self, args):
+        """Merchants on the serious dishonesty list, with the date they entered it."""
+        return _list_page("serious", services.serious_list, True, args)
+
+
+@blp.route("/changes")
+class CreditChanges(MethodView):
+    @requires(Scope.CREDIT_READ)
+    @blp.arguments(CreditChangeQuery, location="query")
+    @blp.response(200, CreditChangePageOut)
+    def get(self, args):
+        """Grade changes and serious-list entries and exits, oldest first (a feed to follow)."""
+        rows = services.changes(
+            paging.last_id("changes", args.get("after")), args["limit"] + 1, args.get("since")
+        )
+        cursor = None
+        if len(rows) > args["limit"]:
+            rows = rows[: args["limit"]]
+            cursor = paging.encode("changes", rows[-1].id)
+        return paging.page([services.change_entry(c) for c in rows], cursor)

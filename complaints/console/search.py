@@ -1,0 +1,84 @@
+"""The queue's merchant-name, case-number and free-text filters, each resolved once per request.
+
+Each filter first looks up the matching case ids of the agency (at most MAX_IDS) and the
+queue's per-state statements then read those cases by primary key; a filter matching nothing
+answers with NOTHING and the queue sends no statement at all.
+
+Both are substring searches (`ILIKE '%...%'`), which no btree answers. On PostgreSQL the
+`pg_trgm` GIN indexes (`ix_cases_description_trgm`, `ix_cases_number_trgm`,
+`ix_enterprises_name_*_trgm`) answer them for three characters or more. A text search first looks
+up the agency's matching case ids through those indexes (one statement, at most MAX_IDS rows),
+and the queue's per-state statements then read those cases by id: a rare word no longer makes
+every statement walk all of the agency's cases. A word so common that more than MAX_IDS cases
+contain it is left as a filter on the queue's ordered walk, which meets a match every few rows.
+
+Limit: a trigram needs three characters, so one- and two-character searches (many Chinese words)
+are not served by the index and filter the ordered walk as before (fast for a common word, slow
+for a rare one). SQLite (development) has no trigram index and always filters. A search that
+matches nothing is answered by the lookup alone (`false()`: the queue sends no statement).
+"""
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from complaints.cases.models import Case
+from complaints.extensions import db
+from complaints.merchants.models import Enterprise
+
+# More matches than this: a common word, which the queue's ordered walk meets every few rows;
+# a lookup that stops early costs little (the bench: a phrase in 1 of 15 texts).
+MAX_IDS = 500
+NOTHING = false()  # what a lookup that found nothing returns (the queue then sends nothing)
+TRIGRAM = 3
+
+
+def contains(column, text: str) -> ColumnElement:
+    """Case-insensitive substring, wildcards searched literally; `ILIKE` on PostgreSQL (which
+    the trigram index serves, unlike the `lower(x) LIKE` of `icontains`)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _indexed() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def merchant_condition(agency_id: int, text: str) -> ColumnElement:
+    """Cases of merchants whose Chinese or English name contains the text."""
+    matching = select(Enterprise.id).where(
+        or_(contains(Enterprise.name_zh, text), contains(Enterprise.name_en, text))
+    )
+    enterprise_ids = db.session.scalars(matching.limit(MAX_IDS + 1)).all()
+    if len(enterprise_ids) > MAX_IDS:
+        return Case.enterprise_id.in_(matching)
+    if not enterprise_ids:
+        return NOTHING
+    # Their cases in this agency, by `ix_cases_enterprise_id`: a few merchants' cases are read
+    # by id below instead of filtering the queue's walk in deadline order.
+    return _by_id(
+        select(Case.id).where(Case.agency_id == agency_id, Case.enterprise_id.in_(enterprise_ids)),
+        otherwise=Case.enterprise_id.in_(enterprise_ids),
+    )
+
+
+def number_condition(agency_id: int, number: str) -> ColumnElement:
+    """A whole case number: its one case of this agency, looked up in the unique index."""
+    return _by_id(
+        select(Case.id).where(Case.agency_id == agency_id, Case.number == number),
+        otherwise=Case.number == number,
+    )
+
+
+def _by_id(ids_query, otherwise: ColumnElement) -> ColumnElement:
+    ids = db.session.scalars(ids_query.limit(MAX_IDS + 1)).all()
+    if len(ids) > MAX_IDS:
+        return otherwise
+    return Case.id.in_(ids) if ids else NOTHING
+
+
+def text_condition(agency_id: int, text: str) -> ColumnElement:
+    """Cases whose description or number contains the text."""
+    text = text.strip()
+    condition = or_(contains(Case.description, text), contains(Case.number, text))
+    if len(text) < TRIGRAM or not _indexed():
+        return condition
+    return _by_id(select(Case.id).where(Case.agency_id == agency_id, condition), condition)

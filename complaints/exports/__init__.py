@@ -1,0 +1,1 @@
+"""Streamed tabular exports (CSV and XLSX) in flat memory, whatever the number of rows."""

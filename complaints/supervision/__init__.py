@@ -1,0 +1,1 @@
+"""Code-based mobile supervision: an inspector scans an outlet's code and records an inspection."""

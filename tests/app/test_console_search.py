@@ -1,0 +1,102 @@
+"""The queue's text and merchant filters: looked up once per request, through pg_trgm indexes."""
+
+import pytest
+from sqlalchemy import event, text
+
+from complaints.console import search
+from complaints.database import utcnow
+from complaints.extensions import db
+from tests import services as test_services
+from tests.app.test_console_queue import numbers
+from tests.app.test_console_support import AH_HAI, TAXI, file_case, sign_in
+
+
+@pytest.fixture
+def described(seeded):
+    now = utcnow()
+    rare = file_case(TAXI, now, description="出租车绕路多收费，司机拒开发票")
+    common = [file_case(AH_HAI, now, description=f"海鲜称重短斤少两 第{n}单") for n in range(4)]
+    return rare, common
+
+
+class Statements:
+    def __init__(self):
+        self.sent: list[str] = []
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        self.sent.append(statement)
+
+
+def test_a_rare_word_finds_its_case_through_one_id_lookup(client, described):
+    rare, _ = described
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?q=拒开发票").get_data(as_text=True)
+    assert numbers(page) == [rare.number]
+    lookups = [s for s in statements.sent if "ILIKE" in s.upper() or "LIKE" in s.upper()]
+    if db.engine.dialect.name == "postgresql":
+        # The text is searched once (the id lookup); the per-state statements read by id.
+        assert len(lookups) == 1
+    else:
+        assert len(lookups) > 1  # SQLite: no trigram index, every statement filters
+
+
+def test_a_common_word_is_left_to_the_ordered_walk(client, described, monkeypatch):
+    _, common = described
+    monkeypatch.setattr(search, "MAX_IDS", 2)
+    sign_in(client)
+    page = client.get("/console/?q=短斤少两").get_data(as_text=True)
+    assert sorted(numbers(page)) == sorted(c.number for c in common)
+
+
+def test_short_words_and_wildcards_still_search(client, described):
+    rare, _ = described
+    sign_in(client)
+    assert numbers(client.get("/console/?q=绕路").get_data(as_text=True)) == [rare.number]
+    assert numbers(client.get("/console/?q=%25%25%25").get_data(as_text=True)) == []
+    assert numbers(client.get("/console/?q=___").get_data(as_text=True)) == []
+
+
+def test_merchant_names_are_looked_up_once_per_request(client, described):
+    rare, _ = described
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?merchant=taxi").get_data(as_text=True)
+    assert rare.number in numbers(page)
+    assert sum("FROM enterprises" in s and "LIKE" in s.upper() for s in statements.sent) == 1
+
+
+def test_postgres_answers_substring_searches_from_trigram_indexes(app_ctx):
+    if db.engine.dialect.name != "postgresql":
+        test_services.missing("DATABASE_URL is not a PostgreSQL URL")
+    queries = {
+        "ix_cases_description_trgm": "SELECT id FROM cases WHERE description ILIKE '%拒开发票%'",
+        "ix_cases_number_trgm": "SELECT id FROM cases WHERE number ILIKE '%20261204%'",
+        "ix_enterprises_name_zh_trgm": "SELECT id FROM enterprises WHERE name_zh ILIKE '%海鲜店%'",
+        "ix_enterprises_name_en_trgm": "SELECT id FROM enterprises WHERE name_en ILIKE '%seafood%'",
+    }
+    with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))  # tiny tables: ask what it can use
+        for index, query in queries.items():
+            plan = "\n".join(conn.execute(text(f"EXPLAIN {query}")).scalars())
+            assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_a_search_that_finds_nothing_sends_no_queue_statement(client, described):
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?q=无此内容的投诉&merchant=taxi").get_data(as_text=True)
+    assert numbers(page) == []
+    if db.engine.dialect.name == "postgresql":
+        assert not any("case_deadlines" in s for s in statements.sent)
+    with Statements() as statements:
+        page = client.get("/console/?merchant=no-such-merchant-name").get_data(as_text=True)
+    assert numbers(page) == []
+    assert not any("case_deadlines" in s for s in statements.sent)

@@ -1,0 +1,117 @@
+"""DATABASE_REPLICA_URL: marked console reads come from a real streaming replica, while the
+writer reads its own writes from the primary."""
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from complaints.database import utcnow
+from complaints.extensions import db
+from complaints.replica import replica_engine
+from tests import services as test_services
+from tests.app.test_console_queue import numbers
+from tests.app.test_console_support import SANYA_SUPERVISOR, TAXI, act, file_case, sign_in
+from tests.replica_cluster import PrimaryWithReplica, postgres_bin
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        test_services.missing("PostgreSQL server binaries (initdb, pg_basebackup) are missing")
+    pair = PrimaryWithReplica(bin_dir)
+    try:
+        yield pair.start()
+    finally:
+        pair.stop()
+
+
+@pytest.fixture
+def replicated_app(cluster, tmp_path):
+    from flask_migrate import upgrade
+
+    from complaints import create_app
+    from complaints.seed import seed_all
+
+    cluster.sql("primary", "DROP DATABASE IF EXISTS anxin WITH (FORCE)")
+    cluster.sql("primary", "CREATE DATABASE anxin")
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": cluster.url("primary", "anxin"),
+            "DATABASE_REPLICA_URL": cluster.url("replica", "anxin"),
+            "UPLOAD_DIR": str(tmp_path),
+            "PUBLIC_BASE_URL": "http://anxin.test",
+            "REDIS_URL": "",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        }
+    )
+    with app.app_context():
+        upgrade()
+        seed_all()
+        db.session.commit()
+        case = file_case(TAXI, utcnow())  # waits for the regulator's decision to accept
+        number = case.number
+    cluster.wait_for_replay()
+    yield app, number
+    with app.app_context():
+        db.engine.dispose()
+        replica_engine().dispose()
+
+
+class ReplicaReads:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith("SELECT CASE WHEN PG_IS_IN_RECOVERY"):
+            self.count += 1  # a read of data, not the caught-up check
+
+
+def _mediation(client) -> list[str]:
+    response = client.get("/console/?state=mediation&lang=en")
+    assert response.status_code == 200
+    return numbers(response.get_data(as_text=True))
+
+
+def test_lists_read_the_replica_and_the_writer_reads_its_own_writes(cluster, replicated_app):
+    app, number = replicated_app
+    writer, other = app.test_client(), app.test_client()
+    sign_in(writer)
+    sign_in(other, SANYA_SUPERVISOR)
+    with app.app_context():
+        replica = replica_engine()
+    cluster.wait_for_replay()
+    with ReplicaReads(replica) as reads:
+        assert _mediation(other) == []
+    assert reads.count > 0  # the list came from the replica
+
+    cluster.sql("replica", "SELECT pg_wal_replay_pause()")
+    try:
+        response = act(writer, number, "accept")
+        assert response.status_code == 303, response.get_data(as_text=True)
+        with ReplicaReads(replica) as reads:
+            assert _mediation(writer) == [number]  # its own write, from the primary
+        assert reads.count == 0
+        with ReplicaReads(replica) as reads:
+            assert _mediation(other) == []  # the paused replica has not seen it yet
+        assert reads.count > 0
+    finally:
+        cluster.sql("replica", "SELECT pg_wal_replay_resume()")
+    cluster.wait_for_replay()
+    with ReplicaReads(replica) as reads:
+        assert _mediation(writer) == [number]  # caught up: the writer is back on the replica
+        assert _mediation(other) == [number]
+    assert reads.count > 0
+    # Pages that are not marked, and every write, stay on the primary.
+    with ReplicaReads(replica) as reads:
+        page = writer.get(f"/console/cases/{number}?lang=en").get_data(as_text=True)
+    assert re.search(number, page)
+    assert reads.count == 0

@@ -1,0 +1,62 @@
+"""The bench harness's own logic (no load, no database): results sections, ratios, flame frames."""
+
+from pathlib import Path
+
+from bench import flamegraph, harness, summary
+from bench.loadgen import WrkResult
+
+SVG = """<svg><g><title>all (1,000 samples, 100.00%)</title></g>
+<g><title>complain_at_outlet (complaints/cases/views.py:60) (400 samples, 40.00%)</title></g>
+<g><title>complain_at_outlet (complaints/cases/views.py:61) (50 samples, 5.00%)</title></g>
+<g><title>file_complaint (complaints/cases/services.py:90) (250 samples, 25.00%)</title></g>
+<g><title>execute (sqlalchemy/orm/session.py:10) (300 samples, 30.00%)</title></g></svg>"""
+
+
+def _result(rps: float, p99: float) -> WrkResult:
+    return WrkResult(1, 1.0, rps, 1.0, 1.0, 1.0, p99, 0, {}, {}, None, "")
+
+
+def test_a_section_is_replaced_and_the_others_kept(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Bench\n\n## Load\n\nold load\n\n## Queue\n\nold queue\n")
+    harness.write_section("## Queue", ["## Queue", "", "new queue"], results)
+    harness.write_section("## Credit", ["## Credit", "", "credit"], results)
+    text = results.read_text()
+    assert "old queue" not in text
+    assert text.index("## Load") < text.index("new queue") < text.index("## Credit")
+    assert "old load" in text
+
+
+def test_percentiles_interpolate_between_ranks():
+    assert harness.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert harness.percentile([10.0, 20.0], 95) == 19.5
+    assert harness.percentile([7.0], 99) == 7.0
+
+
+def test_the_ratio_table_compares_each_scenario_with_its_ceiling():
+    table = summary.ratio_table(
+        {
+            "trivial": _result(1000, 5),
+            "scan": _result(800, 6),
+            "insert": _result(500, 10),
+            "submission": _result(100, 150),
+        }
+    )
+    scan = next(line for line in table.splitlines() if line.startswith("scan"))
+    submission = next(line for line in table.splitlines() if line.startswith("submission"))
+    assert "0.80" in scan
+    assert scan.endswith("yes")
+    assert "0.20" in submission
+    assert submission.endswith("NO")
+
+
+def test_flame_frames_are_our_functions_by_samples(tmp_path):
+    svg = tmp_path / "flame.svg"
+    svg.write_text(SVG)
+    frames = flamegraph.top_frames(svg)
+    assert [f.name for f in frames] == [
+        "complain_at_outlet (complaints/cases/views.py)",
+        "file_complaint (complaints/cases/services.py)",
+    ]
+    assert frames[0].samples == 400
+    assert flamegraph.top_frames(Path(tmp_path / "missing.svg")) == []
