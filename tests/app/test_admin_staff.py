@@ -163,3 +163,10 @@ def _code(client, code):
     data = hidden_fields(client.get("/login/code").get_data(as_text=True))
     data["code"] = code
     return client.post("/login/code", data=data)
+
+
+def test_the_gate_lets_scripts_and_styles_through(client, seeded, two_factor_policy):
+    sign_in(client, ADMIN)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    for asset in re.findall(r'(?:src|href)="(/assets/[^"]+)"', page):
+        assert client.get(asset).status_code == 200, asset
