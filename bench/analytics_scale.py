@@ -28,19 +28,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.queue_keyset import (  # noqa: E402 - after the path is set
+from bench.harness import (  # noqa: E402 - after the path is set
     ADMIN_URL,
-    BASE_URL,
-    CASES,
     RESULTS,
-    SANYA,
     ScratchDatabase,
     app_env,
     flask_cli,
-    load,
     percentile,
     wait_for_other_bench,
 )
+from bench.queue_data import BASE_URL, CASES, SANYA, load  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_ANALYTICS_REPEATS", "20"))
 SECTION = "## Analytics and export at a million cases"

@@ -183,6 +183,7 @@ def constant_time(app) -> dict:
 
 
 def main() -> None:
+    harness.clean_up_on_signals()
     from flask_migrate import upgrade
 
     from complaints import create_app

@@ -30,6 +30,13 @@ ADMIN_URL = os.environ.get(
 LOAD_BENCH = "bench/run.py"  # loads every core: the others wait for it
 
 
+def clean_up_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so `with ScratchDatabase` drops its database,
+    also when started in the background, where a shell leaves SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def logger(prefix: str):
     def log(message: str) -> None:
         print(f"[{prefix}] {message}", flush=True)
@@ -96,7 +103,7 @@ def app_env(database_url: str, **overrides: str) -> dict:
         ANXIN_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         QR_SIGNING_KEY=secrets.token_urlsafe(48),
-        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        PUBLIC_BASE_URL="https://127.0.0.1:5000",  # production refuses plain http
         DATABASE_URL=sqlalchemy_url(database_url),
         RATELIMIT_ENABLED="0",  # the limiter would throttle one client IP to 20 posts an hour
         SMS_BACKEND="console_sms",

@@ -64,6 +64,7 @@ log = harness.logger("queue-bench")
 
 
 def main() -> None:
+    harness.clean_up_on_signals()
     began = time.perf_counter()
     rng = random.Random(20261125)
     load_average = os.getloadavg()

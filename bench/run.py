@@ -89,7 +89,10 @@ class RedisScratch:
 
 def app_env(database_url: str, port: int, upload_dir: str) -> dict:
     return harness.app_env(
-        database_url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", UPLOAD_DIR=upload_dir
+        # https: production refuses a plain-http base URL (it only shapes links here).
+        database_url,
+        PUBLIC_BASE_URL=f"https://127.0.0.1:{port}",
+        UPLOAD_DIR=upload_dir,
     )
 
 

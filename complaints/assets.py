@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
@@ -27,11 +27,25 @@ _EXTENSION = "anxin_assets"
 compress = Compress()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Asset:
     hashed_name: str
     mimetype: str
-    bodies: dict[str, bytes]  # "identity", "br", "gzip" -> bytes
+    content: bytes
+    compressible: bool
+    _encoded: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def bodies(self) -> dict[str, bytes]:
+        """ "identity", and "br" and "gzip" for text, each compressed once, on first use (a large
+        vendor file would slow every start if compressed when the manifest is built)."""
+        if not self.compressible:
+            return {"identity": self.content}
+        if not self._encoded:
+            small = len(self.content) < 64 * 1024
+            self._encoded["br"] = brotli.compress(self.content, quality=11 if small else 9)
+            self._encoded["gzip"] = gzip.compress(self.content, compresslevel=9, mtime=0)
+        return {"identity": self.content, **self._encoded}
 
 
 @dataclass(frozen=True)
@@ -53,11 +67,8 @@ def build_manifest(folder: Path) -> Manifest:
         relative = file.relative_to(folder).as_posix()
         content = file.read_bytes()
         mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-        bodies = {"identity": content}
-        if _compressible(mimetype):
-            bodies["br"] = brotli.compress(content, quality=11)
-            bodies["gzip"] = gzip.compress(content, compresslevel=9, mtime=0)
-        by_name[relative] = Asset(hashed_name(relative, content), mimetype, bodies)
+        compressible = _compressible(mimetype)
+        by_name[relative] = Asset(hashed_name(relative, content), mimetype, content, compressible)
     version = hashlib.sha256(
         "\n".join(a.hashed_name for a in by_name.values()).encode()
     ).hexdigest()[:12]

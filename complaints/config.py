@@ -93,7 +93,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         or str(Path(instance_path) / "exports"),
         "CREDIT_EXPORT_KEY": environ.get("CREDIT_EXPORT_KEY") or secret,
         "WEBHOOK_TIMEOUT_SECONDS": _int(environ, "WEBHOOK_TIMEOUT_SECONDS", 10),
-        "MAX_CONTENT_LENGTH": _int(environ, "MAX_UPLOAD_BYTES", 24 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _body_limit(environ),
         "EVIDENCE_MAX_FILE_BYTES": _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024),
         "EVIDENCE_MAX_FILES": _int(environ, "EVIDENCE_MAX_FILES", 6),
         # Workers, the scheduler and the relay all use this queue (tests use one per run).
@@ -191,6 +191,23 @@ def _refuse_weak_production_settings(secret: str, qr_key: str, public_base_url: 
             "PUBLIC_BASE_URL must start with https:// in production: tracking links and "
             f"sessions must not travel in clear text (got {public_base_url!r})"
         )
+
+
+def _body_limit(environ) -> int:
+    """Above what a valid form can send (every photo at its own limit, plus the text), so a
+    photo too large is a field error on the form kept as typed; only a body no form could
+    send is refused whole (413)."""
+    files = _int(environ, "EVIDENCE_MAX_FILES", 6)
+    file_bytes = _int(environ, "EVIDENCE_MAX_FILE_BYTES", 8 * 1024 * 1024)
+    default = files * file_bytes + 1024 * 1024
+    limit = _int(environ, "MAX_UPLOAD_BYTES", default)
+    if limit < default:
+        raise ConfigError(
+            f"MAX_UPLOAD_BYTES ({limit}) must be at least EVIDENCE_MAX_FILES x "
+            f"EVIDENCE_MAX_FILE_BYTES + 1 MB ({default}), or a form with valid photos is "
+            "refused whole and the tourist loses what was typed"
+        )
+    return limit
 
 
 def _trusted_proxies(environ) -> int:

@@ -33,3 +33,41 @@ def create(email: str, name: str, role: str, agency_slug: str | None, uscc: str 
         raise click.UsageError(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {account.role} account {account.email} (id {account.id})")
+
+
+def _account_or_fail(email: str):
+    from complaints.accounts.services import account_by_email
+
+    account = account_by_email(email)
+    if account is None:
+        raise click.UsageError(f"no account for {email}")
+    return account
+
+
+@accounts_cli.command("disable")
+@click.option("--email", required=True)
+def disable(email: str):
+    """Disable an account; every session of it ends at once."""
+    from complaints.accounts.services import disable_account
+
+    account = _account_or_fail(email)
+    disable_account(account)
+    db.session.commit()
+    click.echo(f"disabled {account.email}; its sessions have ended")
+
+
+@accounts_cli.command("set-password")
+@click.option("--email", required=True)
+@click.password_option(help="Prompted for (hidden, twice) when not given.")
+def set_password(email: str, password):
+    """Give an account a new password; every session of it ends at once."""
+    from complaints.accounts.services import change_password
+
+    account = _account_or_fail(email)
+    try:
+        change_password(account, password)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.UsageError(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"new password for {account.email}; its sessions have ended")

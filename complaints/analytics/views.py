@@ -21,6 +21,7 @@ from complaints.categories import Category
 from complaints.console.queries import divisions_of
 from complaints.database import utcnow
 from complaints.exports.streams import csv_safe
+from complaints.replica import reads_from_replica
 
 bp = Blueprint("analytics", __name__, url_prefix="/console/analytics")
 DEFAULT_DAYS = 30
@@ -64,6 +65,7 @@ def _read(form):
 
 
 @bp.get("/")
+@reads_from_replica
 def page():
     form = _form()
     if not form.validate():
@@ -77,6 +79,7 @@ def page():
 
 
 @bp.get("/<key>.csv")
+@reads_from_replica
 def chart_csv(key: str):
     form = _form()
     if not form.validate():

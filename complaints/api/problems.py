@@ -67,7 +67,11 @@ def from_http_exception(exc: HTTPException):
         detail = _("Check these fields: %(fields)s.", fields=names)
     if exc.code and exc.code >= 500:
         current_app.logger.error("API error %s: %s", exc.code, exc)
-        detail = _("We could not finish this. Nothing you sent was lost; please try again.")
+        # Never "nothing was lost" (issue 11.1): after an unexpected error we cannot know.
+        detail = _(
+            "We could not finish this, and what you sent may not have been saved. "
+            "Please check and try again; if it keeps failing, try again later."
+        )
     headers = dict(data.get("headers") or {})
     if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)

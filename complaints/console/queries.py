@@ -160,6 +160,8 @@ def queue_page(
     conditions = filter_conditions(agency_id, filters)  # once: the text and name lookups run here
     if any(condition is search.NOTHING for condition in conditions):
         return page  # the lookups found no merchant or no text: no statement to send
+    if conditions.case_ids is not None:
+        return _page_of_known_cases(agency_id, filters, conditions, after, size)
     for segment in range(first, len(SEGMENTS)):
         if filters.open_only and not SEGMENTS[segment][0]:
             break
@@ -173,6 +175,46 @@ def queue_page(
         last = page.rows[-1]
         page.next_cursor = encode_cursor(_cursor_for(last))
     return page
+
+
+def _page_of_known_cases(agency_id, filters, conditions, after, size) -> QueuePage:
+    """The lookups found every matching case (at most search.MAX_IDS): one statement reads them
+    with their running deadline, and the queue's order and cursor are applied here."""
+    stmt = (
+        select(Case, CaseDeadline)
+        .outerjoin(
+            CaseDeadline,
+            and_(
+                CaseDeadline.case_id == Case.id,
+                CaseDeadline.closed_at.is_(None),
+                CaseDeadline.state == Case.state,
+            ),
+        )
+        .where(Case.agency_id == agency_id, *conditions)
+    )
+    if filters.state is not None:
+        stmt = stmt.where(Case.state == filters.state)
+    rows = [QueueRow(c, d) for c, d in db.session.execute(stmt.options(*_ROW_OPTIONS))]
+    keyed = sorted(((_position(row), row) for row in rows), key=lambda pair: pair[0])
+    if after is not None:
+        start = _position_of_cursor(after)
+        keyed = [(key, row) for key, row in keyed if key > start]
+    page = QueuePage(rows=[row for _, row in keyed[: size + 1]])
+    if len(page.rows) > size:
+        del page.rows[size:]
+        page.next_cursor = encode_cursor(_cursor_for(page.rows[-1]))
+    return page
+
+
+def _position(row: QueueRow) -> tuple:
+    cursor = _cursor_for(row)
+    return _position_of_cursor(cursor)
+
+
+def _position_of_cursor(cursor: Cursor) -> tuple:
+    # Within a segment: (due_at, id) where deadlines run, id alone where none does.
+    due = cursor.due_at.timestamp() if cursor.due_at is not None else 0.0
+    return (cursor.segment, due, cursor.case_id)
 
 
 def _cursor_for(row: QueueRow) -> Cursor:
@@ -242,11 +284,23 @@ def _no_deadline_scan(agency_id, conditions, state, start, limit) -> list[QueueR
     return [QueueRow(c, None) for c in db.session.scalars(stmt.options(*_ROW_OPTIONS))]
 
 
-def filter_conditions(agency_id: int, filters: QueueFilters) -> list:
+class Conditions(list):
+    """WHERE conditions on `Case`; `case_ids` when a lookup already found every matching case
+    (then the queue reads those cases at once instead of walking each state's index)."""
+
+    case_ids: frozenset[int] | None = None
+
+    def add(self, match: search.Match) -> None:
+        self.append(match.condition)
+        if match.ids is not None:
+            self.case_ids = match.ids if self.case_ids is None else self.case_ids & match.ids
+
+
+def filter_conditions(agency_id: int, filters: QueueFilters) -> Conditions:
     """The WHERE conditions of the filters on `Case` (shared by every order and export); the
     merchant and text lookups run here, once per request. A condition may be search.NOTHING:
     the lookup found nothing, and no statement needs sending."""
-    conditions = []
+    conditions = Conditions()
     if filters.open_only:
         conditions.append(Case.state.in_(OPEN_STATES))
     if filters.handler_id is not None:
@@ -260,12 +314,12 @@ def filter_conditions(agency_id: int, filters: QueueFilters) -> list:
     if filters.division:
         conditions.append(Case.division_code == filters.division)
     if filters.merchant:
-        conditions.append(search.merchant_condition(agency_id, filters.merchant))
+        conditions.add(search.merchant_condition(agency_id, filters.merchant))
     if filters.q and CASE_NUMBER.fullmatch(filters.q.strip().upper()):
         # A whole case number: one lookup in the unique index instead of a text scan.
-        conditions.append(search.number_condition(agency_id, filters.q.strip().upper()))
+        conditions.add(search.number_condition(agency_id, filters.q.strip().upper()))
     elif filters.q:
-        conditions.append(search.text_condition(agency_id, filters.q))
+        conditions.add(search.text_condition(agency_id, filters.q))
     return conditions
 
 

@@ -18,6 +18,8 @@ for a rare one). SQLite (development) has no trigram index and always filters. A
 matches nothing is answered by the lookup alone (`false()`: the queue sends no statement).
 """
 
+from typing import NamedTuple
+
 from sqlalchemy import ColumnElement, false, or_, select
 
 from complaints.cases.models import Case
@@ -31,6 +33,13 @@ NOTHING = false()  # what a lookup that found nothing returns (the queue then se
 TRIGRAM = 3
 
 
+class Match(NamedTuple):
+    """A filter's WHERE condition and, when the lookup resolved it, the matching case ids."""
+
+    condition: ColumnElement
+    ids: frozenset[int] | None = None
+
+
 def contains(column, text: str) -> ColumnElement:
     """Case-insensitive substring, wildcards searched literally; `ILIKE` on PostgreSQL (which
     the trigram index serves, unlike the `lower(x) LIKE` of `icontains`)."""
@@ -42,16 +51,16 @@ def _indexed() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def merchant_condition(agency_id: int, text: str) -> ColumnElement:
+def merchant_condition(agency_id: int, text: str) -> Match:
     """Cases of merchants whose Chinese or English name contains the text."""
     matching = select(Enterprise.id).where(
         or_(contains(Enterprise.name_zh, text), contains(Enterprise.name_en, text))
     )
     enterprise_ids = db.session.scalars(matching.limit(MAX_IDS + 1)).all()
     if len(enterprise_ids) > MAX_IDS:
-        return Case.enterprise_id.in_(matching)
+        return Match(Case.enterprise_id.in_(matching))
     if not enterprise_ids:
-        return NOTHING
+        return Match(NOTHING, frozenset())
     # Their cases in this agency, by `ix_cases_enterprise_id`: a few merchants' cases are read
     # by id below instead of filtering the queue's walk in deadline order.
     return _by_id(
@@ -60,7 +69,7 @@ def merchant_condition(agency_id: int, text: str) -> ColumnElement:
     )
 
 
-def number_condition(agency_id: int, number: str) -> ColumnElement:
+def number_condition(agency_id: int, number: str) -> Match:
     """A whole case number: its one case of this agency, looked up in the unique index."""
     return _by_id(
         select(Case.id).where(Case.agency_id == agency_id, Case.number == number),
@@ -68,17 +77,17 @@ def number_condition(agency_id: int, number: str) -> ColumnElement:
     )
 
 
-def _by_id(ids_query, otherwise: ColumnElement) -> ColumnElement:
+def _by_id(ids_query, otherwise: ColumnElement) -> Match:
     ids = db.session.scalars(ids_query.limit(MAX_IDS + 1)).all()
     if len(ids) > MAX_IDS:
-        return otherwise
-    return Case.id.in_(ids) if ids else NOTHING
+        return Match(otherwise)
+    return Match(Case.id.in_(ids) if ids else NOTHING, frozenset(ids))
 
 
-def text_condition(agency_id: int, text: str) -> ColumnElement:
+def text_condition(agency_id: int, text: str) -> Match:
     """Cases whose description or number contains the text."""
     text = text.strip()
     condition = or_(contains(Case.description, text), contains(Case.number, text))
     if len(text) < TRIGRAM or not _indexed():
-        return condition
+        return Match(condition)
     return _by_id(select(Case.id).where(Case.agency_id == agency_id, condition), condition)

@@ -21,6 +21,7 @@ from complaints.exports.streams import csv_stream, xlsx_stream
 from complaints.extensions import db
 from complaints.outbox.services import after_commit
 from complaints.presentation import fen_to_yuan
+from complaints.replica import reads_from_replica
 
 __all__ = ["SavedFilterForm", "bulk_form", "saved_filters_of"]
 
@@ -170,6 +171,7 @@ def _export_rows(batch, locale: str):
 
 
 @bp.get("/export.<fmt>")
+@reads_from_replica
 def export_queue(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)

@@ -1,7 +1,5 @@
 """Public merchant pages: what a tourist sees on scanning, finding a merchant, printed codes."""
 
-import logging
-
 from flask import (
     Blueprint,
     Response,
@@ -15,7 +13,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from redis.exceptions import RedisError
 
 from complaints.accounts.permissions import may_print_outlet_codes
 from complaints.analytics.scans import note_scan
@@ -35,9 +32,7 @@ from complaints.merchants.services import (
     search_enterprises,
 )
 
-log = logging.getLogger(__name__)
 bp = Blueprint("merchants", __name__)
-log = logging.getLogger(__name__)
 
 
 def complaint_record(enterprise_id: int, standing=None) -> dict:
@@ -59,10 +54,10 @@ def scan(token: str):
     now = utcnow()
     code = outlet_code_of(token) if cacheable else None
     page_key = f"scan:{asset_version()}:{get_locale()}:{request.full_path}"
-    if code and (bodies := _cached(page_key, code, now)) is not None:
+    if code and (bodies := scan_cache.lookup(page_key, code, now)) is not None:
         note_scan(code, now)
         return encoded_response(bodies, "text/html")
-    render = _before_render(code) if code else None
+    render = scan_cache.before_render(code) if code else None
     result = resolve_scan_token(token)
     if result.status is ScanStatus.INVALID:
         abort(404, description=_("This code is not one of ours, or it was damaged."))
@@ -82,35 +77,12 @@ def scan(token: str):
         token=token,
         record=complaint_record(outlet.enterprise_id, standing),
     )
-    if code:
-        bodies = _remember(page_key, code, render, outlet.enterprise_id, standing.changes_at, html)
-        if bodies is not None:
-            return encoded_response(bodies, "text/html")
+    if code:  # scan_cache tolerates a Redis outage: the page is then rendered, never refused
+        bodies = scan_cache.keep(
+            page_key, code, render, outlet.enterprise_id, standing.changes_at, html
+        )
+        return encoded_response(bodies, "text/html")
     return html
-
-
-def _cached(page_key: str, code: str, now):
-    # The cache only saves work: with Redis down the page is rendered, never refused.
-    try:
-        return scan_cache.lookup(page_key, code, now)
-    except RedisError:
-        log.warning("scan page cache unreachable; rendering without it")
-        return None
-
-
-def _before_render(code: str):
-    try:
-        return scan_cache.before_render(code)
-    except RedisError:
-        return None
-
-
-def _remember(page_key: str, code: str, render, enterprise_id: int, changes_at, html: str):
-    try:
-        return scan_cache.keep(page_key, code, render, enterprise_id, changes_at, html)
-    except RedisError:
-        log.warning("scan page cache unreachable; not storing")
-        return None
 
 
 @bp.get("/find")

@@ -100,3 +100,24 @@ def test_a_search_that_finds_nothing_sends_no_queue_statement(client, described)
         page = client.get("/console/?merchant=no-such-merchant-name").get_data(as_text=True)
     assert numbers(page) == []
     assert not any("case_deadlines" in s for s in statements.sent)
+
+
+def test_cases_found_by_lookup_come_in_queue_order_in_one_statement(client, seeded, monkeypatch):
+    """merchant= resolves to case ids: one statement, same order and pages as the walk."""
+    from complaints.console import queries
+    from tests.app.test_console_queue import all_pages, expected_order
+
+    monkeypatch.setattr(queries, "PAGE_SIZE", 4)
+    monkeypatch.setattr(queries.queue_page, "__defaults__", (4,))
+    now = utcnow()
+    cases = [file_case(TAXI, now, description=f"Taxi {n}") for n in range(6)]
+    cases += [file_case(AH_HAI, now, description="Seafood") for _ in range(3)]
+    sign_in(client)
+    with Statements() as statements:
+        pages = all_pages(client, "/console/?lang=en&merchant=taxi")
+    listed = [n for page in pages for n in page]
+    taxi = {c.number for c in cases if c.description.startswith("Taxi")}
+    assert listed == [n for n in expected_order() if n in taxi]
+    assert [len(p) for p in pages] == [4, 2]
+    queue_reads = [s for s in statements.sent if "case_deadlines" in s]
+    assert len(queue_reads) == len(pages)  # one per page, not one per state and segment

@@ -7,6 +7,7 @@ import brotli
 import pytest
 from sqlalchemy import event, update
 
+from complaints.config import REDIS_CACHE_OPTIONS
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
@@ -23,7 +24,10 @@ def _make_cached_app(app, database_url, tmp_path, **overrides):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_DIR": str(tmp_path),
             "CACHE_TYPE": "SimpleCache",
+            "CACHE_OPTIONS": None,  # the Redis socket options when REDIS_URL is set
             "SCAN_CACHE_SECONDS": 3600,
+            # Scan counts are written in batches (analytics); not within these tests.
+            "SCAN_COUNT_FLUSH_SECONDS": 3600,
             "QR_SIGNING_KEY": app.config["QR_SIGNING_KEY"],
             "PUBLIC_BASE_URL": "http://anxin.test",
             **overrides,
@@ -210,7 +214,12 @@ def test_tokens_in_redis_are_shared_by_processes(app, seeded, database_url, tmp_
     redis_url = test_services.redis_url()
     apps = [
         _make_cached_app(
-            app, database_url, tmp_path, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url
+            app,
+            database_url,
+            tmp_path,
+            CACHE_TYPE="RedisCache",
+            CACHE_REDIS_URL=redis_url,
+            CACHE_OPTIONS=REDIS_CACHE_OPTIONS,
         )
         for _ in range(2)
     ]
@@ -255,6 +264,7 @@ def test_without_its_cache_the_page_renders_and_writes_commit(app, seeded, datab
         tmp_path,
         CACHE_TYPE="RedisCache",
         CACHE_REDIS_URL=f"redis://127.0.0.1:{closed_port}/0",
+        CACHE_OPTIONS=REDIS_CACHE_OPTIONS,
     )
     try:
         path, _ = _scan_path(broken)

@@ -272,22 +272,9 @@ def test_sms_notice_is_chinese(app, zh):
 
 # --- every supported language -----------------------------------------------------------------
 
-# Korean, Russian and Japanese are set up (catalogs, tooling) and translated for the tourist's
-# own pages first; the lead's translation passes complete them. Until then their completeness
-# check is an expected failure, strict: the day a catalog is complete it fails as XPASS, and
-# the mark must come off so the check guards it from then on.
-AWAITING_TRANSLATION_PASS = {"ko", "ru", "ja"}
 SUPPORTED = ("zh", "zh_Hant", "en", "ko", "ru", "ja")
-CATALOG_LANGUAGES = [
-    pytest.param(
-        code,
-        marks=pytest.mark.xfail(
-            code in AWAITING_TRANSLATION_PASS, reason="awaiting the translation pass", strict=True
-        ),
-    )
-    for code in SUPPORTED
-    if code != "en"  # English is the source language: the msgids themselves
-]
+# English is the source language: the msgids themselves.
+CATALOG_LANGUAGES = [code for code in SUPPORTED if code != "en"]
 
 
 def _catalog(code: str):

@@ -208,3 +208,33 @@ def test_hostile_input_is_a_clear_4xx_naming_the_field(client, seeded):
     assert huge.status_code == 400
     assert "“mm” is far too large" in huge.text
     assert client.get(f"/console/evidence/{HUGE}").status_code in (302, 404)
+
+
+def test_a_photo_too_large_is_a_field_error_with_the_form_kept(app, client, seeded, tmp_path):
+    import io
+
+    from tests.app.helpers import complaint_form_data, outlet_named, token_for
+
+    token = token_for(outlet_named("Ah Hai"))
+    # Small limits: the test client spools bodies over 500 KB to files it never closes.
+    limits = {"EVIDENCE_MAX_FILE_BYTES": 2**18, "MAX_CONTENT_LENGTH": 6 * 2**18 + 2**20}
+    with variant_app(app, tmp_path, **limits) as other:
+        small = other.test_client()
+        data = complaint_form_data(small, token, description="Typed with care, then a huge photo.")
+        data["evidence"] = [(io.BytesIO(b"\xff\xd8" + b"0" * (2**18 + 10)), "huge.jpg")]
+        page = small.post(
+            f"/s/{token}/complain?lang=en", data=data, content_type="multipart/form-data"
+        )
+    assert page.status_code == 422
+    [error] = error_for(page.text, "evidence")
+    assert error.startswith("huge.jpg is larger than")
+    assert "Typed with care, then a huge photo." in page.text
+
+
+def test_the_body_limit_stays_above_what_valid_photos_need(tmp_path):
+    from complaints.config import ConfigError, load_config
+
+    config = load_config(str(tmp_path), {})
+    assert config["MAX_CONTENT_LENGTH"] >= 6 * 8 * 2**20
+    with pytest.raises(ConfigError, match="MAX_UPLOAD_BYTES"):
+        load_config(str(tmp_path), {"MAX_UPLOAD_BYTES": str(24 * 2**20)})

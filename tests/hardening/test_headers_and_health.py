@@ -94,3 +94,13 @@ def test_phone_numbers_are_masked_in_log_lines():
     RedactingFilter().filter(record)
     assert "+447911123456" not in record.getMessage()
     assert "+44****456" in record.getMessage()
+
+
+def test_readyz_is_200_with_a_live_redis(app, tmp_path):
+    from tests.services import redis_url, require_redis
+
+    require_redis().close()
+    with variant_app(app, tmp_path, REDIS_URL=redis_url()) as other:
+        response = other.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json["redis"] == "ok"
