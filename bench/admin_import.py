@@ -148,10 +148,61 @@ def main() -> None:
                 print(
                     f"{label}: {seconds:.1f} s ({cpu:.1f} s CPU), {rss:.0f} MB: {last}", flush=True
                 )
+        rows.extend(time_lists(url))
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     write_section(rows)
+
+
+def time_lists(url: str) -> list:
+    """The admin lists at this size, in-process: first page, 20 pages deep, filters, search."""
+    os.environ["DATABASE_URL"] = url
+    from complaints import create_app
+    from complaints.admin import queries
+
+    app = create_app()
+    steps = []
+    with app.app_context():
+        from complaints.extensions import db
+
+        db.session.execute(db.text("ANALYZE"))
+
+        def deep(page_fn, **kw):
+            page = page_fn(**kw)
+            for _ in range(19):
+                page = page_fn(after=page.next_cursor, **kw)
+            return page
+
+        cases = [
+            ("enterprises: first page", lambda: queries.enterprise_page()),
+            ("enterprises: page 20 by cursor", lambda: deep(queries.enterprise_page)),
+            ("enterprises: one division", lambda: queries.enterprise_page(division="460203")),
+            ("enterprises: name contains", lambda: queries.enterprise_page("商户099")),
+            ("enterprises: exact USCC", lambda: queries.enterprise_page(org_uscc())),
+            ("outlets: first page", lambda: queries.outlet_page()),
+            ("outlets: a regulator's area", lambda: queries.outlet_page(within=SANYA)),
+        ]
+        for label, call in cases:
+            call()  # warm
+            started = time.perf_counter()
+            for _ in range(5):
+                call()
+            ms = (time.perf_counter() - started) / 5 * 1000
+            steps.append((f"{label} (ms per call)", ms / 1000, ms / 1000, 0, f"{ms:.1f} ms"))
+            print(f"{label}: {ms:.1f} ms", flush=True)
+    return steps
+
+
+SANYA = frozenset({"460200", "460202", "460203", "460204", "460205"})
+
+
+def org_uscc() -> str:
+    from complaints.geo.hainan import all_divisions
+
+    divisions = [code for code, *_ in all_divisions() if code != "460000"]
+    n = ENTERPRISES // 2
+    return make_uscc(org_base(n), division=divisions[n % len(divisions)])
 
 
 def write_section(rows) -> None:

@@ -56,14 +56,15 @@ def is_enrolled(account: Account) -> bool:
 
 
 def start_enrolment(account: Account) -> AccountTotp:
-    """A fresh secret, not yet in force until a code from it is confirmed. Flushes."""
+    """The secret being set up, not in force until a code from it is confirmed. Flushes.
+
+    Kept across page loads until confirmed: a reload, a second tab or a prefetch must not
+    replace the secret the person has already scanned."""
     row = enrolment(account)
     if row is None:
         row = AccountTotp(account_id=account.id, secret=pyotp.random_base32(), last_step=0)
         db.session.add(row)
-    elif row.confirmed_at is None:
-        row.secret = pyotp.random_base32()
-    db.session.flush()
+        db.session.flush()
     return row
 
 

@@ -35,7 +35,7 @@ bp = Blueprint("totp", __name__)
 PASSED = "totp_passed_for"
 # Pages an account may reach before its second step: the step itself, leaving, and assets.
 OPEN_ENDPOINTS = frozenset(
-    {"totp.challenge", "totp.setup", "accounts.logout", "accounts.login", "static"}
+    {"totp.challenge", "totp.setup", "accounts.logout", "accounts.login", "static", "asset"}
 )
 
 

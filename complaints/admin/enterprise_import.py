@@ -2,11 +2,11 @@
 
 from functools import partial
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from complaints.admin import validators
 from complaints.admin.audit import Actor, change_row, changed_fields, write_changes
-from complaints.admin.importing import Counts, Validator
+from complaints.admin.importing import Counts, Validator, insert_rows
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
@@ -148,9 +148,7 @@ class EnterpriseImport:
                     at=now,
                 )
             )
-        if inserts:
-            # Core executemany (every row has every key): a third of the ORM bulk path's time.
-            db.session.execute(insert(Enterprise.__table__), inserts)
+        insert_rows(Enterprise, inserts)
         if updates:
             db.session.execute(update(Enterprise), updates)
         write_changes(changes)

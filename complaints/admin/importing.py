@@ -12,6 +12,7 @@ from itertools import islice
 from typing import BinaryIO, Protocol
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, inspect
 
 from complaints.admin.audit import Actor
 from complaints.admin.tabular import FileRefused, open_table
@@ -185,6 +186,13 @@ def run_import(
     else:
         db.session.commit()
     return report
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """Core executemany INSERT (every row has every key: a third of the ORM bulk path's time),
+    named with its mapper so the lookup cache (complaints.lookups) sees the table change."""
+    if rows:
+        db.session.execute(insert(model.__table__), rows, bind_arguments={"mapper": inspect(model)})
 
 
 def _batches(rows: Iterable, size: int) -> Iterator[list]:

@@ -16,7 +16,12 @@ from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.policies import services as policies
 from complaints.timers.models import CalendarOverride, CalendarYear
-from complaints.timers.services import current_calendar, declare_year_complete, set_calendar_day
+from complaints.timers.services import (
+    current_calendar,
+    current_policy,
+    declare_year_complete,
+    set_calendar_day,
+)
 
 
 def _shown(policy) -> list[tuple[str, str]]:
@@ -32,6 +37,13 @@ def _shown(policy) -> list[tuple[str, str]]:
     return shown
 
 
+def _in_force(kind: str, now):
+    """The province's time limits (its scopes show in the environment values), or credit."""
+    if kind == policies.WORKFLOW:
+        return current_policy(at=now)
+    return policies.policy_at(kind, now)
+
+
 def _render_policies(form=None, status=200):
     now = utcnow()
     kinds = []
@@ -40,7 +52,7 @@ def _render_policies(form=None, status=200):
         kinds.append(
             {
                 "kind": kind,
-                "values": _shown(policies.policy_at(kind, now)),
+                "values": _shown(_in_force(kind, now)),
                 "environment": json.dumps(policies.environment_values(kind), ensure_ascii=False),
                 "current": version,
                 "history": policies.history(kind),
@@ -72,7 +84,11 @@ def add_policy_version():
         values = json.loads(form.values.data)
         effective = form.effective_from.data.replace(tzinfo=LOCAL_ZONE)
         version = policies.add_version(
-            form.kind.data, values, effective, _actor().label, form.reason.data.strip()
+            form.kind.data,
+            values,
+            effective,
+            _actor().label,
+            form.reason.data.strip(),
         )
     except (json.JSONDecodeError, policies.PolicyRefused) as refused:
         db.session.rollback()

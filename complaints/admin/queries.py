@@ -41,11 +41,14 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
 
 
 def _search(model, text: str):
-    """An exact code (USCC or outlet code) or a name containing the text."""
+    """A code typed whole (USCC or outlet code) finds that row by its unique index; anything
+    else is a name containing the text. Never both in one OR: that reads the whole table."""
     code = normalise_uscc(text)
+    key = model.uscc if model is Enterprise else model.code
+    if db.session.scalar(select(model.id).where(key == code)) is not None:
+        return key == code
     pattern = f"%{text}%"
-    exact = model.uscc == code if model is Enterprise else model.code == code
-    return or_(exact, model.name_zh.like(pattern), model.name_en.ilike(pattern))
+    return or_(model.name_zh.like(pattern), model.name_en.ilike(pattern))
 
 
 def _page(statement, model, after: str | None, limit: int) -> Page:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from complaints.accounts.models import Account, AccountRole
-from complaints.accounts.services import account_by_email, normalise_email
+from complaints.accounts.services import account_by_email, disable_account, normalise_email
 from complaints.admin.audit import Actor, changed_fields, record_change
 from complaints.admin.registry import RegistryError
 from complaints.agencies.models import Agency
@@ -94,8 +94,11 @@ def set_active(account: Account, active: bool, actor: Actor, reason: str) -> Non
         return
     if not active and actor.account_id == account.id:
         raise RegistryError("reason", _l("You cannot disable your own account."))
-    account.active = active
-    db.session.flush()
+    if active:
+        account.active = True
+        db.session.flush()
+    else:
+        disable_account(account)  # its sessions end at once, copied cookies included
     record_change(
         actor,
         "account",

@@ -82,15 +82,17 @@ def phone(raw: str) -> str:
     once instead of every row; anything else goes through phonenumbers in full."""
     value = raw.strip()
     if _CN_MOBILE.fullmatch(value):
-        if _mobile_block_valid(value[:7] + "0000"):
-            return "+86" + value
+        found = "+86" + value if _mobile_block_valid(value[:7] + "0000") else None
+    else:
+        found = to_e164_or_none(value)
+    if found is None:
         raise CellInvalid(
-            _l("This is not a valid phone number; add the country code if it is not Chinese.")
+            _l(
+                "%(value)s is not a valid phone number; add the country code if it is not Chinese.",
+                value=raw,
+            )
         )
-    try:
-        return to_e164(raw)
-    except ValidationError as exc:
-        raise CellInvalid(str(exc)) from None
+    return found
 
 
 def email(raw: str) -> str:

@@ -52,6 +52,7 @@ class Outlet(db.Model):
         # Imports match an outlet by its enterprise and Chinese name; admin lists page by name.
         Index("ix_outlets_enterprise_name", "enterprise_id", "name_zh"),
         Index("ix_outlets_division_name", "division_code", "name_zh", "id"),
+        Index("ix_outlets_name", "name_zh", "id"),  # the admin list's keyset order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

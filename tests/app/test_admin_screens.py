@@ -196,3 +196,16 @@ def test_owner_adds_and_edits_only_its_own_outlets(client, seeded):
     pdf = client.get("/merchant/outlets/posters.pdf?size=a4")
     assert pdf.status_code == 200
     assert pdf.data.startswith(b"%PDF")
+
+
+def test_search_finds_a_whole_code_or_a_name(client, seeded):
+    sign_in(client, ADMIN)
+    ahhai = db.session.scalar(select(Enterprise).where(Enterprise.name_en.contains("Ah Hai")))
+    by_code = client.get(f"/admin/enterprises?q={ahhai.uscc.lower()}").get_data(as_text=True)
+    assert by_code.count("data-uscc=") == 1
+    assert f'data-uscc="{ahhai.uscc}"' in by_code
+    by_name = client.get("/admin/enterprises?q=阿海").get_data(as_text=True)
+    assert f'data-uscc="{ahhai.uscc}"' in by_name
+    outlet = ahhai.outlets[0]
+    found = client.get(f"/admin/outlets?q={outlet.code}").get_data(as_text=True)
+    assert found.count("data-code=") == 1

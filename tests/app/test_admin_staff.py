@@ -107,10 +107,13 @@ def test_optional_for_handlers_and_none_without_the_policy(client, seeded, two_f
 def test_disable_and_re_enable_are_audited_and_take_effect(client, seeded):
     sign_in(client, ADMIN)
     target = _account("handler.haikou@anxin.demo")
+    generation = target.session_generation
     data = _csrf(client, "/admin/staff")
     data["reason"] = "left the bureau"
     assert client.post(f"/admin/staff/{target.id}/disable", data=data).status_code == 303
-    assert _account("handler.haikou@anxin.demo").active is False
+    disabled = _account("handler.haikou@anxin.demo")
+    assert disabled.active is False
+    assert disabled.session_generation == generation + 1  # sessions ended
     own = client.post(f"/admin/staff/{_account(ADMIN).id}/disable", data=data)
     assert own.status_code == 303
     assert _account(ADMIN).active is True
@@ -160,3 +163,10 @@ def _code(client, code):
     data = hidden_fields(client.get("/login/code").get_data(as_text=True))
     data["code"] = code
     return client.post("/login/code", data=data)
+
+
+def test_the_gate_lets_scripts_and_styles_through(client, seeded, two_factor_policy):
+    sign_in(client, ADMIN)
+    page = client.get("/account/two-factor").get_data(as_text=True)
+    for asset in re.findall(r'(?:src|href)="(/assets/[^"]+)"', page):
+        assert client.get(asset).status_code == 200, asset
