@@ -22,7 +22,6 @@ def _check(page: Page, path: str, found: list[str]) -> None:
 
 
 def _sign_in(page: Page, email: str, then: str = "/merchant/") -> None:
-    # Straight to `then`: the console queue, where staff land by default, is left out below.
     page.goto(f"/login?lang=en&next={then}")
     page.fill("#email", email)
     page.fill("#password", DEMO_PASSWORD)
@@ -120,9 +119,8 @@ def test_merchant_and_console_pages(desktop):
         (
             "handler.sanya@anxin.demo",
             [
-                # "/console/" (the queue) is left out for now: serving its console.js through
-                # flask-compress leaves the file unclosed (a ResourceWarning, an error here).
                 f"/console/cases/{number}",
+                "/console/",
                 "/console/merchants",
                 f"/console/merchants/{uscc}",
                 "/console/notifications",
