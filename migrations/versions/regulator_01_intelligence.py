@@ -131,6 +131,8 @@ def upgrade():
             "kind",
             sa.Enum(
                 "merchant_response",
+                "merchant_stage",
+                "identity_verification",
                 "acceptance_decision",
                 "mediation",
                 "termination_notice",
@@ -140,7 +142,7 @@ def upgrade():
                 name="rollup_deadline_kind",
                 native_enum=False,
                 create_constraint=True,
-                length=27,
+                length=29,
             ),
             nullable=False,
         ),
