@@ -289,6 +289,8 @@ CASE_TRIGGER_EFFECTS: dict[str, str | None] = {
     "escalate": None,  # the regulator was late, not the merchant
     # Not accepted (Art. 15): nothing was shown against the merchant, so nothing negative.
     "decline": None,
+    # Order 121: the tourist never verified their identity, so the case was never accepted.
+    "identity_not_verified": None,
     # Mediation produced an agreement: the merchant owed a remedy it had not given before.
     "record_agreement": K.COMPLAINT_SUBSTANTIATED,
     # Mediation ended: only "a party refused without good reason" is a finding of conduct.
