@@ -90,7 +90,9 @@ def phone(raw: str) -> str:
     try:
         return to_e164(raw)
     except ValidationError as exc:
-        raise CellInvalid(str(exc)) from None
+        # Keep the lazy message: it is rendered later in the reader's language (and outside a
+        # request, e.g. the import CLI, str() here would need a request to pick a locale).
+        raise CellInvalid(exc.args[0] if exc.args else str(exc)) from None
 
 
 def email(raw: str) -> str:
