@@ -18,6 +18,7 @@ from tests.app.test_compensation_support import (
     AH_HAI,
     FUND_MANAGER,
     MERCHANT,
+    TEST_PAYEE,
     TOURIST,
     assert_books_balance,
     eligible_case,
@@ -29,7 +30,9 @@ LARGE = 79_200  # above the ¥500 small-claims threshold: reviewed, paid, recove
 
 
 def paid_large_claim(outlet_name=AH_HAI) -> Claim:
-    claim = request_claim(eligible_case(outlet_name), LARGE, TOURIST, now=utcnow())
+    claim = request_claim(
+        eligible_case(outlet_name), LARGE, TOURIST, now=utcnow(), payee=TEST_PAYEE
+    )
     db.session.commit()
     services.approve(claim, FUND_MANAGER, reason="receipt and menu photo agree", now=utcnow())
     db.session.commit()
@@ -162,7 +165,7 @@ def test_a_small_claim_becomes_the_merchants_debt_once_the_case_finds_it_liable(
     fire(case, "merchant_dispute", MERCHANT, now=utcnow(), reason="the price was on the board")
     fire(case, "accept", handler, now=utcnow())
     db.session.commit()
-    claim = request_claim(case, 30_000, TOURIST, now=utcnow())
+    claim = request_claim(case, 30_000, TOURIST, now=utcnow(), payee=TEST_PAYEE)
     db.session.commit()
     relay_pending()
     claim = reload(claim)
