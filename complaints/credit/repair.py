@@ -141,6 +141,8 @@ def grant_repair(
     reason = _required(reason, N_("Give the reason for this decision."))
     application = _open_application(application_id)
     target = _repairable(application.enterprise_id, application.credit_event_id, now)
+    # Checked before the maker-checker step too: no approval of an unperformed penalty.
+    _require_penalty_performed(application.enterprise_id, target)
     if current_credit_policy().rule(target.kind).tier is Tier.SERIOUS:
         if application.first_approved_by is None:
             application.first_approved_by = actor
@@ -160,7 +162,6 @@ def grant_repair(
         actor=actor,
         neutralises=target,
     )
-    _require_penalty_performed(application.enterprise_id, target)
     _decide(application, RepairState.GRANTED, actor, reason, now)
     application.grant_event_id = event.id
     db.session.flush()
