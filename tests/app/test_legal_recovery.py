@@ -143,8 +143,11 @@ def test_repair_of_an_overdue_recovery_waits_for_the_money(seeded):
     db.session.rollback()
     recovery.confirm_repayment(reload(claim), FUND_MANAGER, now=a_year_on)
     db.session.commit()
+    # A serious-tier entry needs two people (hardening's maker-checker): the first grant records.
+    first = grant_repair(application.id, actor="handler", reason="repaid, corrected", now=a_year_on)
+    assert first is None
     granted = grant_repair(
-        application.id, actor="handler", reason="repaid, corrected", now=a_year_on
+        application.id, actor="supervisor", reason="repaid, corrected", now=a_year_on
     )
     db.session.commit()
     assert granted.neutralises_id == overdue.id
