@@ -208,7 +208,9 @@ def test_thirty_concurrent_payouts_never_overdraw_the_fund(app, small_fund, coun
     assert len(counting_provider.calls) == 20
     db.session.expire_all()
     states = db.session.scalars(select(Claim.state).where(Claim.id.in_(ids))).all()
-    assert states.count(C.RECOVERY_OPEN) == 20
+    # ¥500 is a small claim: paid without freezing the merchant, so no recovery is opened
+    # (issue 12 item 11); what matters here is that exactly 20 were paid.
+    assert states.count(C.PAID) + states.count(C.RECOVERY_OPEN) == 20
     assert states.count(C.APPROVED) == 10
     assert_books_balance()
 
