@@ -1,4 +1,4 @@
-"""Hainan's administrative divisions (GB/T 2260), as listed in shared/RULES.md."""
+"""Hainan's administrative divisions (GB/T 2260), as listed in docs/rules.md."""
 
 PROVINCE = ("460000", "海南省", "Hainan Province", None)
 
