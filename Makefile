@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,9 +60,16 @@ test: install lint
 worker: install
 	$(FLASK) worker
 
-bench: install
+bench: install wrk
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
+
+# The load generator the throughput bench drives gunicorn with (Debian's wrk).
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "install Debian's wrk (apt-get install wrk) for make bench"; exit 1; fi
 
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
 bench-queue: install
