@@ -14,7 +14,9 @@ from complaints.compensation.recovery import hold_merchant_liable
 from complaints.credit import services as credit
 from complaints.credit_exchange.services import record_grade_change, record_serious_list_change
 from complaints.duplicates.services import flag_possible_duplicates
+from complaints.extensions import db
 from complaints.hooks_out import subscribers as webhooks
+from complaints.merchants.scan_cache import mark_enterprise_changed
 from complaints.notices.services import announce, notify_case_received
 from complaints.verification.services import send_code_on_filing
 
@@ -91,6 +93,12 @@ def tell_message_readers(event: events.MessagePosted) -> None:
         announce(event.case, f"message_for_{audience.value}:{event.message.id}")
 
 
+def drop_kept_scan_pages(event: events.CaseFiled) -> None:
+    # On PostgreSQL a filing's INSERT rides inside a SELECT (a data-modifying CTE), which the
+    # scan cache's write listener cannot see: the new complaint must show on the next scan.
+    mark_enterprise_changed(db.session, event.case.enterprise_id)
+
+
 def credit_recovery_overdue(event: events.RecoveryOverdue) -> None:
     credit.on_recovery_overdue(event.claim.enterprise_id, event.claim.case_id, event.now)
 
@@ -109,6 +117,7 @@ SUBSCRIPTIONS = (
     (events.CaseFiled, send_receipt),
     (events.CaseFiled, send_phone_code),
     (events.CaseFiled, flag_duplicates),
+    (events.CaseFiled, drop_kept_scan_pages),
     (events.CaseTransitioned, queue_notices),
     (events.CaseTransitioned, record_credit),
     (events.CaseTransitioned, charge_small_claim_when_liable),
