@@ -17,11 +17,15 @@ def variant_app(app, tmp_path, **overrides):
     settings.update({"REDIS_URL": "", "UPLOAD_DIR": str(tmp_path / "uploads")})
     settings.update(overrides)
     other = create_app(settings)
+    # The process-wide Limiter remembers a storage an earlier test's app found dead, and while
+    # it does it applies only fallback limits: this app starts with its own storage alive.
+    limiter._storage_dead = False
     try:
         yield other
     finally:
         # One Limiter object serves every app in the process: switch it back off.
         limiter.enabled = False
+        limiter._storage_dead = False
         with other.app_context():
             db.engine.dispose()
 
