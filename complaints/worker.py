@@ -8,7 +8,11 @@ the outbox relay (woken by PostgreSQL NOTIFY, polling as a fallback) and survive
 outage by reconnecting with backoff instead of exiting.
 """
 
+import ctypes
 import logging
+import os
+import signal
+import sys
 import time
 
 from flask import current_app
@@ -38,11 +42,33 @@ class AppContextWorker(SimpleWorker):
                 db.session.remove()
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """In a child forked from the worker (RQ's scheduler process): die when the worker dies.
+
+    The child inherits the worker's open database sockets. A worker killed mid-batch (SIGKILL)
+    would otherwise leave the child holding them, PostgreSQL would keep the dead worker's
+    transaction open, and its row locks would stop every other worker (seen in the fault run).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the worker died before the call above
+        os._exit(1)
+
+
 def run_worker(*, burst: bool = False, relay: bool = True, backoff: float = 1.0) -> None:
     """Work until stopped (or, with `burst`, until the queue is empty). A lost Redis is waited
     for with exponential backoff; the relay thread keeps the outbox moving meanwhile (messages
     wait in the database, nothing is lost)."""
     app = current_app._get_current_object()
+    worker_pid = os.getpid()
+    os.register_at_fork(after_in_child=lambda: _die_with_parent(worker_pid))
     if relay and not burst:
         from complaints.outbox.relay import start_relay_threads
 
