@@ -20,20 +20,6 @@ from complaints.merchants.models import Outlet
 log = logging.getLogger(__name__)
 
 
-def count_scan(outlet_id: int, now: datetime) -> None:
-    """One atomic upsert on the outlet's row for the day. Flushes; the caller commits."""
-    table = ScanCount.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table)
-        .values(day=local_day(now), outlet_id=outlet_id, n=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.day, table.c.outlet_id], set_={"n": table.c.n + 1}
-        )
-    )
-    db.session.execute(statement)
-
-
 # Tourist scans arrive at the busiest page, mostly answered from the scan cache without a
 # database statement: counting each one with its own upsert and commit would cost the page its
 # speed. They are counted in this process's memory and written, a batch of upserts in one
