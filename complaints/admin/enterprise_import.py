@@ -2,11 +2,11 @@
 
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from complaints.admin import validators
-from complaints.admin.audit import Actor, change_row, changed_fields, write_changes
-from complaints.admin.importing import Counts, Validator, insert_rows
+from complaints.admin.audit import Actor, change_row, changed_fields
+from complaints.admin.importing import Counts, Validator, write_batch
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.merchants.models import Enterprise
@@ -148,12 +148,7 @@ class EnterpriseImport:
                     at=now,
                 )
             )
-        insert_rows(Enterprise, inserts)
-        if updates:
-            db.session.execute(update(Enterprise), updates)
-        write_changes(changes)
-        counts.imported, counts.updated = len(inserts), len(updates)
-        return counts
+        return write_batch(Enterprise, inserts, updates, changes, counts)
 
 
 def _override_by(values: dict) -> dict:

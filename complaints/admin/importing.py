@@ -12,9 +12,9 @@ from itertools import islice
 from typing import BinaryIO, Protocol
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, inspect
+from sqlalchemy import insert, inspect, update
 
-from complaints.admin.audit import Actor
+from complaints.admin.audit import Actor, write_changes
 from complaints.admin.tabular import FileRefused, open_table
 from complaints.admin.validators import CellInvalid
 from complaints.extensions import db
@@ -193,6 +193,16 @@ def insert_rows(model, rows: list[dict]) -> None:
     named with its mapper so the lookup cache (complaints.lookups) sees the table change."""
     if rows:
         db.session.execute(insert(model.__table__), rows, bind_arguments={"mapper": inspect(model)})
+
+
+def write_batch(model, inserts: list[dict], updates: list[dict], changes: list[dict], counts):
+    """A validated batch's writes: new rows, changed rows (executemany by id), their audit rows."""
+    insert_rows(model, inserts)
+    if updates:
+        db.session.execute(update(model), updates)
+    write_changes(changes)
+    counts.imported, counts.updated = len(inserts), len(updates)
+    return counts
 
 
 def _batches(rows: Iterable, size: int) -> Iterator[list]:

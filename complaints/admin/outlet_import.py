@@ -3,11 +3,11 @@
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from complaints.admin import validators
-from complaints.admin.audit import Actor, change_row, changed_fields, write_changes
-from complaints.admin.importing import Counts, RowError, Validator, insert_rows
+from complaints.admin.audit import Actor, change_row, changed_fields
+from complaints.admin.importing import Counts, RowError, Validator, write_batch
 from complaints.categories import Category
 from complaints.database import utcnow
 from complaints.extensions import db
@@ -184,12 +184,7 @@ class OutletImport:
                     at=now,
                 )
             )
-        insert_rows(Outlet, inserts)
-        if updates:
-            db.session.execute(update(Outlet), updates)
-        write_changes(changes)
-        counts.imported, counts.updated = len(inserts), len(updates)
-        return counts
+        return write_batch(Outlet, inserts, updates, changes, counts)
 
 
 def _existing_outlets(pairs: set[tuple[int, str]]) -> dict[tuple[int, str], dict]:
