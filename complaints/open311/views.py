@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from complaints.api.auth import count_request
 from complaints.apikeys.models import Scope
@@ -170,8 +171,17 @@ def request_list(fmt):
             stmt = stmt.where(Case.state.in_(OPEN_STATES))
         elif statuses == {"closed"}:
             stmt = stmt.where(Case.state.not_in(OPEN_STATES))
-    cases = db.session.scalars(stmt.order_by(Case.created_at.desc()).limit(services.MAX_RESULTS))
-    return respond(fmt, "service_requests", [services.request_record(c) for c in cases])
+    cases = db.session.scalars(
+        stmt.options(
+            selectinload(Case.evidence),
+            selectinload(Case.events),
+            joinedload(Case.agency),
+            joinedload(Case.outlet),
+        )
+        .order_by(Case.created_at.desc())
+        .limit(services.MAX_RESULTS)
+    )
+    return respond(fmt, "service_requests", services.request_records(cases))
 
 
 def _instant(name: str, problems: list) -> datetime | None:

@@ -25,7 +25,7 @@ from complaints.supervision import services
 from complaints.supervision.checklists import checklist_for
 from complaints.supervision.forms import RESULT_LABELS, InspectionForm
 from complaints.supervision.models import Inspection, InspectionPhoto, InspectionResult
-from complaints.timers.services import open_deadline_for
+from complaints.timers.services import open_deadlines_for
 from workflows.states import OPEN_STATES
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -63,7 +63,8 @@ def outlet(code: str):
         .order_by(Case.created_at.desc())
         .limit(50)
     ).all()
-    open_cases = [(c, deadline_view(open_deadline_for(c.id), now)) for c in cases]
+    deadlines = open_deadlines_for(c.id for c in cases)
+    open_cases = [(c, deadline_view(deadlines.get(c.id), now)) for c in cases]
     inspections = db.session.scalars(
         select(Inspection)
         .where(Inspection.enterprise_id == enterprise_id)

@@ -170,6 +170,19 @@ def open_deadline_for(case_id: int) -> CaseDeadline | None:
     )
 
 
+def open_deadlines_for(case_ids) -> dict[int, CaseDeadline]:
+    """Each case's running deadline in one query, for lists (open_deadline_for per row is N+1)."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(CaseDeadline)
+        .where(CaseDeadline.case_id.in_(ids), CaseDeadline.closed_at.is_(None))
+        .order_by(CaseDeadline.case_id, CaseDeadline.id)
+    )
+    return {row.case_id: row for row in rows}  # the newest per case wins, as in the one-row query
+
+
 def pause_clock(case_id: int, now: datetime) -> None:
     """The case's running deadline stands still: the tick neither reminds nor fires it."""
     deadline = open_deadline_for(case_id)

@@ -106,9 +106,10 @@ def _merchant_page(args):
     if len(rows) > args["limit"]:
         rows = rows[: args["limit"]]
         cursor = paging.encode("merchant-cases", rows[-1].id)
-    from complaints.timers.services import open_deadline_for
+    from complaints.timers.services import open_deadlines_for
 
-    return paging.page([case_summary(c, open_deadline_for(c.id)) for c in rows], cursor)
+    deadlines = open_deadlines_for(c.id for c in rows)
+    return paging.page([case_summary(c, deadlines.get(c.id)) for c in rows], cursor)
 
 
 @blp.route("/<number>")
