@@ -36,6 +36,14 @@ def last_id(kind: str, token: str | None) -> int | None:
     return value
 
 
+def trim(kind: str, rows: list, limit: int, key=lambda row: row.id) -> tuple[list, str | None]:
+    """Rows fetched as `limit + 1`: the page, and the cursor after its last row if more exist."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode(kind, key(rows[-1]))
+
+
 def page(data: list, next_cursor: str | None):
     """The body and a Link header to the next page, keeping the caller's other parameters."""
     headers = {}

@@ -102,10 +102,7 @@ def _merchant_page(args):
     if after is not None:
         stmt = stmt.where(Case.id < after)
     rows = list(db.session.scalars(stmt))
-    cursor = None
-    if len(rows) > args["limit"]:
-        rows = rows[: args["limit"]]
-        cursor = paging.encode("merchant-cases", rows[-1].id)
+    rows, cursor = paging.trim("merchant-cases", rows, args["limit"])
     from complaints.timers.services import open_deadlines_for
 
     deadlines = open_deadlines_for(c.id for c in rows)

@@ -75,10 +75,7 @@ class ClaimList(MethodView):
         if after is not None:
             stmt = stmt.where(Claim.id < after)
         rows = list(db.session.scalars(stmt.order_by(Claim.id.desc()).limit(args["limit"] + 1)))
-        cursor = None
-        if len(rows) > args["limit"]:
-            rows = rows[: args["limit"]]
-            cursor = paging.encode("claims", rows[-1].id)
+        rows, cursor = paging.trim("claims", rows, args["limit"])
         return paging.page([claim_dict(c) for c in rows], cursor)
 
 

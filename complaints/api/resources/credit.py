@@ -15,10 +15,7 @@ blp = Blueprint("api_credit", __name__, url_prefix="/credit", description="Credi
 
 def _list_page(kind: str, read, serious: bool, args):
     rows = read(paging.last_id(kind, args.get("after")), args["limit"] + 1)
-    cursor = None
-    if len(rows) > args["limit"]:
-        rows = rows[: args["limit"]]
-        cursor = paging.encode(kind, rows[-1][0].id)
+    rows, cursor = paging.trim(kind, rows, args["limit"], lambda row: row[0].id)
     return paging.page([services.list_entry(e, s, serious) for e, s in rows], cursor)
 
 
@@ -52,8 +49,5 @@ class CreditChanges(MethodView):
         rows = services.changes(
             paging.last_id("changes", args.get("after")), args["limit"] + 1, args.get("since")
         )
-        cursor = None
-        if len(rows) > args["limit"]:
-            rows = rows[: args["limit"]]
-            cursor = paging.encode("changes", rows[-1].id)
+        rows, cursor = paging.trim("changes", rows, args["limit"])
         return paging.page([services.change_entry(c) for c in rows], cursor)

@@ -68,10 +68,7 @@ class EnterpriseList(MethodView):
         if after is not None:
             stmt = stmt.where(Enterprise.id > after)
         rows = list(db.session.scalars(stmt))
-        cursor = None
-        if len(rows) > args["limit"]:
-            rows = rows[: args["limit"]]
-            cursor = paging.encode("enterprises", rows[-1].id)
+        rows, cursor = paging.trim("enterprises", rows, args["limit"])
         return paging.page([_ref(e) for e in rows], cursor)
 
 
