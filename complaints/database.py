@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, TypeDecorator, update
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints make SQLite batch migrations and PostgreSQL agree on names.
@@ -63,3 +63,13 @@ def trigram_index(name: str, column: str) -> Index:
     """A pg_trgm GIN index for substring and similarity search on PostgreSQL (the migration
     creates the extension); other databases get a plain index on the column."""
     return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
+def stamp_once(session, column, row_id: int, now: datetime) -> bool:
+    """Set a nullable timestamp `column` on one row only if nobody set it yet (compare-and-set):
+    the tick's steps claim each due row this way, so parallel ticks act on it once."""
+    model = column.class_
+    changed = session.execute(
+        update(model).where(model.id == row_id, column.is_(None)).values({column.key: now})
+    ).rowcount
+    return changed == 1

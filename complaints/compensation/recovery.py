@@ -30,6 +30,7 @@ from complaints.compensation.models import (
     TransactionKind,
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
+from complaints.database import stamp_once
 from complaints.events import (
     CompensationNotice,
     MerchantHeldLiable,
@@ -396,12 +397,7 @@ def escalate_missed_top_ups(now: datetime, batch: int = 500) -> int:
     ).all()
     escalated = 0
     for order_id in due:
-        taken = db.session.execute(
-            update(RecoveryOrder)
-            .where(RecoveryOrder.id == order_id, RecoveryOrder.top_up_escalated_at.is_(None))
-            .values(top_up_escalated_at=now)
-        ).rowcount
-        if taken:
+        if stamp_once(db.session, RecoveryOrder.top_up_escalated_at, order_id, now):
             order = db.session.get(RecoveryOrder, order_id)
             publish(
                 CompensationNotice(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from complaints.analytics.rollups import local_day
 from complaints.cases.evidence import EvidenceRejected, clean_image
@@ -17,6 +17,7 @@ from complaints.cases.services import ComplaintInput, file_complaint
 from complaints.cases.workflow import route
 from complaints.credit.engine import CreditEventKind
 from complaints.credit.services import record_credit_event
+from complaints.database import stamp_once
 from complaints.extensions import db
 from complaints.merchants.models import Outlet
 from complaints.supervision.checklists import checklist_for
@@ -139,12 +140,7 @@ def mark_overdue_rectifications(now: datetime, limit: int = 200) -> int:
     ).all()
     marked = 0
     for inspection_id in due:
-        claimed = db.session.execute(
-            update(Inspection)
-            .where(Inspection.id == inspection_id, Inspection.overdue_at.is_(None))
-            .values(overdue_at=now)
-        ).rowcount
-        if claimed:
+        if stamp_once(db.session, Inspection.overdue_at, inspection_id, now):
             inspection = db.session.get(Inspection, inspection_id)
             record_credit_event(
                 inspection.enterprise_id,
