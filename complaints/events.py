@@ -36,10 +36,6 @@ def publish(event: object) -> None:
         handler(event)
 
 
-def subscribers(event_type: type) -> tuple[Handler, ...]:
-    return tuple(_handlers.get(event_type, ()))
-
-
 @dataclass(frozen=True)
 class CaseTransitioned:
     """A case transition was recorded (state may be unchanged, e.g. a note or an offer)."""
