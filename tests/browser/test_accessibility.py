@@ -22,7 +22,7 @@ def _check(page: Page, path: str, found: list[str]) -> None:
 
 
 def _sign_in(page: Page, email: str, then: str = "/merchant/") -> None:
-    page.goto(f"/login?lang=en&next={then}")
+    page.goto(f"/login?lang=zh&next={then}")  # the staff default: Chinese
     page.fill("#email", email)
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
