@@ -8,7 +8,7 @@ a pointer, the surviving case records what it absorbed.
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from sqlalchemy import func, or_, select, union, update
+from sqlalchemy import Row, func, insert, or_, select, union, update
 
 from complaints.cases.models import Case
 from complaints.cases.workflow import Actor, fire
@@ -34,11 +34,16 @@ def text_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
 
 
-def flag_possible_duplicates(case: Case, now: datetime) -> list[DuplicateFlag]:
-    """Compare with a bounded set of earlier cases found through indexes (see _candidates)."""
-    candidates = _candidates(case, now)
+def flag_possible_duplicates(case: Case, now: datetime) -> int:
+    """Compare with a bounded set of earlier cases found through indexes (see _candidates);
+    returns how many flags were added.
+
+    Reads only the columns compared and writes every flag in one INSERT: at a busy stall a
+    filing meets its 20 closest stories, and loading 20 whole cases and flushing 20 objects
+    used to cost a third of the filing's time.
+    """
     flags = []
-    for earlier in candidates:
+    for earlier in _candidates(case, now):
         reasons = []
         similarity = text_similarity(case.description, earlier.description)
         if earlier.tourist_phone == case.tourist_phone:
@@ -54,19 +59,32 @@ def flag_possible_duplicates(case: Case, now: datetime) -> list[DuplicateFlag]:
         ):
             reasons.append("same_outlet_similar_text")
         if reasons:
-            flag = DuplicateFlag(
-                case_id=case.id,
-                earlier_case_id=earlier.id,
-                reasons=",".join(reasons),
-                text_similarity=round(similarity, 3),
+            flags.append(
+                {
+                    "case_id": case.id,
+                    "earlier_case_id": earlier.id,
+                    "reasons": ",".join(reasons),
+                    "text_similarity": round(similarity, 3),
+                    "created_at": now,
+                }
             )
-            db.session.add(flag)
-            flags.append(flag)
-    db.session.flush()
-    return flags
+    if flags:
+        db.session.execute(insert(DuplicateFlag.__table__), flags)
+    return len(flags)
 
 
-def _candidates(case: Case, now: datetime) -> list[Case]:
+COMPARED = (
+    Case.id,
+    Case.description,
+    Case.tourist_phone,
+    Case.outlet_id,
+    Case.enterprise_id,
+    Case.category,
+    Case.created_at,
+)
+
+
+def _candidates(case: Case, now: datetime) -> list[Row]:
     """At most MAX_CANDIDATES by phone and MAX_CANDIDATES at the same place, in one statement.
 
     Same phone in the last week, newest first (`ix_cases_tourist_phone`). Same outlet and
@@ -102,7 +120,9 @@ def _candidates(case: Case, now: datetime) -> list[Case]:
         select(by_phone.subquery().c.id), select(by_place.limit(MAX_CANDIDATES).subquery().c.id)
     )
     return list(
-        db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.created_at.desc()))
+        db.session.execute(
+            select(*COMPARED).where(Case.id.in_(ids)).order_by(Case.created_at.desc())
+        )
     )
 
 
