@@ -18,6 +18,10 @@ from workflows.states import DeadlineKind
 
 # The appeal window is the tourist's right, not anyone's duty: nobody is chased about it.
 UNREMINDED_KINDS: frozenset[DeadlineKind] = frozenset({DeadlineKind.APPEAL_WINDOW})
+# The complainant is nudged to confirm the phone 1 h and 24 h after filing by the confirmation
+# reminders (complaints.verification.reminders); this deadline adds only the last warning
+# before the complaint lapses, so nobody gets two texts saying the same thing a day apart.
+FINAL_WARNING_ONLY_KINDS: frozenset[DeadlineKind] = frozenset({DeadlineKind.IDENTITY_VERIFICATION})
 
 
 def add_time_limit(start: datetime, limit: TimeLimit, calendar: WorkingCalendar) -> DeadlineResult:
@@ -119,9 +123,8 @@ def reminder_times(
     due = due or add_time_limit(entered_at, policy.limit_for(kind), calendar)
     if policy.limit_for(kind).unit in (LimitUnit.HOURS, LimitUnit.MINUTES):
         span = due.due - entered_at
-        candidates = [
-            entered_at + span * percent / 100 for percent in policy.reminder_percents_elapsed
-        ]
+        percents = () if kind in FINAL_WARNING_ONLY_KINDS else policy.reminder_percents_elapsed
+        candidates = [entered_at + span * percent / 100 for percent in percents]
         candidates += [due.due - timedelta(hours=h) for h in policy.reminder_hours_before]
     else:
         due_day = calendar.local_date(due.due)

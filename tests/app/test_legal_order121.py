@@ -11,6 +11,7 @@ from complaints.extensions import db
 from complaints.notices.models import Notification
 from complaints.timers.services import open_deadline_for
 from complaints.timers.tick import run_tick
+from complaints.verification.reminders import send_confirmation_reminders
 from tests.app.helpers import file_case, outlet_named
 from workflows.machine import RefusalCode, TransitionRefused
 from workflows.states import CaseState, DeadlineKind, Role
@@ -31,8 +32,15 @@ def test_an_unverified_complaint_is_reminded_then_not_accepted(seeded):
     deadline = open_deadline_for(case.id)
     assert deadline.kind is DeadlineKind.IDENTITY_VERIFICATION
     assert deadline.due_at == FILED_AT + timedelta(hours=72)
-    assert run_tick(FILED_AT + timedelta(hours=37)).reminders == 1
-    assert any(key.startswith("verify_reminder") for key in _keys(case))
+    # The tourist has the 1 h and 24 h confirmation reminders: the deadline adds no third
+    # text saying the same halfway; it warns once, 2 hours before the complaint lapses.
+    assert send_confirmation_reminders(FILED_AT + timedelta(hours=2)) == 1
+    assert send_confirmation_reminders(FILED_AT + timedelta(hours=25)) == 1
+    assert run_tick(FILED_AT + timedelta(hours=37)).reminders == 0
+    assert {"phone_reminder:1h", "phone_reminder:24h"} <= set(_keys(case))
+    assert not any(key.startswith("verify_reminder") for key in _keys(case))
+    assert run_tick(FILED_AT + timedelta(hours=70, minutes=1)).reminders == 1
+    assert sum(key.startswith("verify_reminder") for key in _keys(case)) == 1
     assert case.state is CaseState.SUBMITTED
     assert run_tick(FILED_AT + timedelta(hours=73)).expired == 1
     db.session.refresh(case)
