@@ -124,10 +124,27 @@ def verify(account: Account, code: str, now: datetime) -> bool:
 
 
 def remove(account: Account) -> None:
+    """Two-factor sign-in off (an admin's reset after a lost phone, or the owner's choice
+    where the role does not require it). Flushes."""
     row = enrolment(account)
     if row is not None:
         db.session.delete(row)
         db.session.flush()
+
+
+def renew_recovery_codes(account: Account, code: str, now: datetime) -> list[str] | None:
+    """New recovery codes for the old ones (used up, or seen by someone), given a current
+    code from the app: a recovery code cannot renew the codes. Flushes."""
+    row = enrolment(account)
+    if row is None or row.confirmed_at is None:
+        return None
+    step = _matching_step(row.secret, code, now)
+    if step is None or not _use_step(row, step):
+        return None
+    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
+    row.recovery_hashes = [_hash(c) for c in codes]
+    db.session.flush()
+    return codes
 
 
 def recovery_codes_left(account: Account) -> int:

@@ -93,11 +93,7 @@ def challenge():
 @login_required
 def setup():
     if totp.is_enrolled(current_user) and session.get(PASSED) == current_user.id:
-        return render_template(
-            "accounts/totp_setup.html",
-            enrolled=True,
-            left=totp.recovery_codes_left(current_user),
-        )
+        return _manage()
     if totp.is_enrolled(current_user):
         return redirect(url_for("totp.challenge"))
     form = CodeForm()
@@ -128,3 +124,57 @@ def setup():
         qr=Markup(qr_svg(uri).decode().split("?>", 1)[-1]) if uri else "",  # noqa: S704 (our SVG)
         required=totp.required_for(current_user, _required_roles()),
     ), (422 if form.is_submitted() else 200)
+
+
+def _manage(renew_form=None, off_form=None, status: int = 200):
+    """The page of an account with two-factor sign-in on: codes left, new codes, off."""
+    return render_template(
+        "accounts/totp_setup.html",
+        enrolled=True,
+        left=totp.recovery_codes_left(current_user),
+        renew_form=renew_form or CodeForm(prefix="renew", formdata=None),
+        off_form=off_form or CodeForm(prefix="off", formdata=None),
+        required=totp.required_for(current_user, _required_roles()),
+    ), status
+
+
+def _enrolled_and_passed() -> bool:
+    return totp.is_enrolled(current_user) and session.get(PASSED) == current_user.id
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+@limiter.limit("10 per 15 minutes")
+def renew_recovery_codes():
+    if not _enrolled_and_passed():
+        return redirect(url_for("totp.setup"), code=303)
+    form = CodeForm(prefix="renew")
+    if form.validate_on_submit():
+        codes = totp.renew_recovery_codes(current_user, form.code.data, utcnow())
+        if codes:
+            db.session.commit()
+            return render_template("accounts/totp_recovery.html", codes=codes)
+        db.session.rollback()
+        form.code.errors.append(_("Enter a current code from your authenticator app."))
+    return _manage(renew_form=form, status=422)
+
+
+@bp.post("/account/two-factor/off")
+@login_required
+@limiter.limit("10 per 15 minutes")
+def turn_off():
+    if not _enrolled_and_passed():
+        return redirect(url_for("totp.setup"), code=303)
+    if totp.required_for(current_user, _required_roles()):
+        flash(_("Your role requires two-factor sign-in: it stays on."), "error")
+        return redirect(url_for("totp.setup"), code=303)
+    form = CodeForm(prefix="off")
+    if form.validate_on_submit():
+        if totp.verify(current_user, form.code.data, utcnow()):
+            totp.remove(current_user)
+            db.session.commit()
+            flash(_("Two-factor sign-in is off."), "success")
+            return redirect(url_for("totp.setup"), code=303)
+        db.session.rollback()
+        form.code.errors.append(_("This code is wrong or was already used."))
+    return _manage(off_form=form, status=422)

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from complaints.accounts import totp
 from complaints.accounts.models import Account, AccountRole
 from complaints.accounts.services import account_by_email, disable_account, normalise_email
 from complaints.admin.audit import Actor, changed_fields, record_change
@@ -108,6 +109,24 @@ def set_active(account: Account, active: bool, actor: Actor, reason: str) -> Non
         after={"active": active},
         reason=reason,
     )
+
+
+def reset_two_factor(account: Account, actor: Actor, reason: str) -> bool:
+    """After a lost phone with no recovery code left: the account sets two-factor sign-in up
+    again at its next sign-in (where its role requires it) or signs in with the password."""
+    if not totp.is_enrolled(account):
+        return False
+    totp.remove(account)
+    record_change(
+        actor,
+        "account",
+        account.email,
+        "reset_two_factor",
+        before={"two_factor": True},
+        after={"two_factor": False},
+        reason=reason,
+    )
+    return True
 
 
 def regulator_accounts() -> list[Account]:

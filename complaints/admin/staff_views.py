@@ -123,6 +123,23 @@ def staff_active(account_id: int, action: str):
     return redirect(url_for("admin.staff"), code=303)
 
 
+@bp.post("/staff/<int:account_id>/two-factor/reset")
+def staff_reset_two_factor(account_id: int):
+    _admin_only()
+    account = _account(account_id)
+    form = RemoveRuleForm()
+    if not form.validate_on_submit():
+        flash(_("Say why."), "error")
+        return redirect(url_for("admin.staff"), code=303)
+    if service.reset_two_factor(account, _actor(), form.reason.data.strip()):
+        db.session.commit()
+        flash(
+            _("Two-factor sign-in reset for %(email)s.", email=account.email),
+            "success",
+        )
+    return redirect(url_for("admin.staff"), code=303)
+
+
 @public_bp.route("/staff/invite/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def accept(token: str):
