@@ -7,7 +7,7 @@ whole, so a rebuild is idempotent and never double counts.
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from complaints.categories import Category
@@ -20,6 +20,24 @@ class CaseRollup(db.Model):
     """How many cases of an agency, division and category reached a milestone on a day."""
 
     __tablename__ = "case_rollups"
+    # The page sums one metric over a date range for one agency (or the province): without
+    # these, every chart read all agencies' rows of the range through the primary key (a year
+    # at a million cases: 356 ms p95). PostgreSQL answers from the index alone (INCLUDE).
+    __table_args__ = (
+        Index(
+            "ix_case_rollups_agency_metric_day",
+            "agency_id",
+            "metric",
+            "day",
+            postgresql_include=["category", "division_code", "n"],
+        ),
+        Index(
+            "ix_case_rollups_metric_day",
+            "metric",
+            "day",
+            postgresql_include=["agency_id", "category", "division_code", "n"],
+        ),
+    )
 
     day: Mapped[date] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
@@ -37,6 +55,14 @@ class StageRollup(db.Model):
     and whether they ended within their legal limit."""
 
     __tablename__ = "stage_rollups"
+    __table_args__ = (
+        Index(
+            "ix_stage_rollups_agency_day",
+            "agency_id",
+            "day",
+            postgresql_include=["kind", "bucket", "n", "within"],
+        ),
+    )
 
     day: Mapped[date] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
