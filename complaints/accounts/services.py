@@ -1,4 +1,4 @@
-"""Signing in: password check with a lockout counted in the database, and account creation."""
+"""Signing in: password check with a throttle counted in the database, and account creation."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
