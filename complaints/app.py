@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
 from complaints.config import load_config
+from complaints.database import include_in_autogenerate
 from complaints.input_guard import register_input_guard
 from complaints.languages import LANGUAGE_NAMES, from_accept_language, html_lang
 
@@ -97,7 +98,11 @@ def register_extensions(app: Flask) -> None:
 
     register_replica(app)
     extensions.migrate.init_app(
-        app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True
+        app,
+        extensions.db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=include_in_autogenerate,
     )
     extensions.babel.init_app(
         app,

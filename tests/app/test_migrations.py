@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from complaints import create_app
 from complaints.app import ROOT
+from complaints.database import include_in_autogenerate
 from complaints.extensions import db
 from tests import services as test_services
 
@@ -18,7 +19,9 @@ def _fresh_app(url, tmp_path):
 
 def _drift(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_in_autogenerate}
+        )
         return compare_metadata(context, db.metadata)
 
 
