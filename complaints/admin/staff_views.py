@@ -104,16 +104,24 @@ def staff_role(account_id: int):
     return redirect(url_for("admin.staff"), code=303)
 
 
-@bp.post("/staff/<int:account_id>/<any(disable, enable):action>")
-def staff_active(account_id: int, action: str):
+def _with_reason(account_id: int) -> tuple[Account, str | None]:
+    """The staff account acted on and the admin's reason (None, said on the page, if missing)."""
     _admin_only()
     account = _account(account_id)
     form = RemoveRuleForm()
     if not form.validate_on_submit():
         flash(_("Say why."), "error")
+        return account, None
+    return account, form.reason.data.strip()
+
+
+@bp.post("/staff/<int:account_id>/<any(disable, enable):action>")
+def staff_active(account_id: int, action: str):
+    account, reason = _with_reason(account_id)
+    if reason is None:
         return redirect(url_for("admin.staff"), code=303)
     try:
-        service.set_active(account, action == "enable", _actor(), form.reason.data.strip())
+        service.set_active(account, action == "enable", _actor(), reason)
         db.session.commit()
     except RegistryError as refused:
         db.session.rollback()
@@ -125,13 +133,8 @@ def staff_active(account_id: int, action: str):
 
 @bp.post("/staff/<int:account_id>/two-factor/reset")
 def staff_reset_two_factor(account_id: int):
-    _admin_only()
-    account = _account(account_id)
-    form = RemoveRuleForm()
-    if not form.validate_on_submit():
-        flash(_("Say why."), "error")
-        return redirect(url_for("admin.staff"), code=303)
-    if service.reset_two_factor(account, _actor(), form.reason.data.strip()):
+    account, reason = _with_reason(account_id)
+    if reason is not None and service.reset_two_factor(account, _actor(), reason):
         db.session.commit()
         flash(
             _("Two-factor sign-in reset for %(email)s.", email=account.email),
