@@ -40,11 +40,14 @@ class RelayLoop:
         self.stopping = threading.Event()
         self.relayed = 0
         self.last_lost_check = 0.0
+        self.thread: threading.Thread | None = None  # the embedded relay's, to wait for
 
     def run(self) -> None:
-        while not self.stopping.is_set():
+        while True:
             if self.nudge.wait(self.poll_seconds):
                 self.stopping.wait(GATHER_SECONDS)
+            if self.stopping.is_set():
+                return
             self.nudge.clear()
             self.relay_once()
 
@@ -124,12 +127,21 @@ def wake_background_relay() -> None:
                 if loop is not None:
                     loop.stop()
                 loop = _background[key] = RelayLoop(app)
-                threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
+                loop.thread = threading.Thread(
+                    target=loop.run, name="anxin-outbox-relay", daemon=True
+                )
+                loop.thread.start()
     loop.nudge.set()
 
 
-def stop_background_relays() -> None:
+def stop_background_relays(timeout: float = 5.0) -> None:
+    """Stop this process's embedded relays and wait for a relay in progress to finish, so the
+    caller may close or drop the database behind them."""
     with _background_lock:
-        for loop in _background.values():
-            loop.stop()
+        loops = list(_background.values())
         _background.clear()
+    for loop in loops:
+        loop.stop()
+    for loop in loops:
+        if loop.thread is not None and loop.thread is not threading.current_thread():
+            loop.thread.join(timeout)
