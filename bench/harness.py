@@ -284,3 +284,36 @@ def write_section(title: str, lines: list[str], results: Path = RESULTS) -> None
     else:
         text = (text.rstrip() + "\n\n" if text else "") + body
     results.write_text(text)
+
+
+class RedisScratch:
+    """REDIS_URL's database if it is reachable and empty (else None); flushed on the way out."""
+
+    def __init__(self, url: str, log=print):
+        self.url = url
+        self.client = None
+        self.log = log
+
+    def __enter__(self) -> str | None:
+        if not self.url:
+            return None
+        from redis import Redis
+        from redis.exceptions import RedisError
+
+        client = Redis.from_url(self.url, socket_connect_timeout=2)
+        try:
+            if client.dbsize():
+                self.log(f"{self.url} is not empty: skipping the Redis comparison")
+                client.close()
+                return None
+        except RedisError as exc:
+            self.log(f"{self.url} unreachable ({exc}): skipping the Redis comparison")
+            client.close()
+            return None
+        self.client = client
+        return self.url
+
+    def __exit__(self, *exc):
+        if self.client is not None:
+            self.client.flushdb()  # only our RQ jobs: the database was empty when we began
+            self.client.close()

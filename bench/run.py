@@ -7,9 +7,11 @@ gunicorn (sync workers) from bench/ceiling_app.py and loads, in turn:
     scan        GET  /s/<token>                a tourist scanning a printed code
     insert      POST /bench/insert             ceiling for a submission: one row, one commit
     submission  POST /s/<token>/complain       a complete complaint: case, audit event,
-                                               notification, outbox (relayed inline, no Redis)
+                                               notifications, outbox (no Redis: a relay thread
+                                               in each gunicorn worker delivers)
 
-then profiles scan and submission in one process and writes bench/RESULTS.md. The database is
+then the submission again on a second gunicorn with REDIS_URL set and one `flask worker`
+delivering (bench/drain.py: how long the worker takes to drain the rush), then profiles scan and submission in one process and writes bench/RESULTS.md. The database is
 dropped and gunicorn stopped on the way out, also on failure or Ctrl-C.
 
 Settings (environment): BENCH_DATABASE_ADMIN_URL, BENCH_WORKERS, BENCH_CONNECTIONS,
@@ -24,25 +26,28 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import flamegraph, harness, loadgen, profiling, report, summary  # noqa: E402
-from bench.harness import BIN, RESULTS, flask_cli, free_port, http_get  # noqa: E402
+from bench import drain, flamegraph, harness, loadgen, profiling, report, summary  # noqa: E402
+from bench.harness import BIN, RESULTS, RedisScratch, flask_cli, free_port  # noqa: E402
+from bench.scenario import (  # noqa: E402
+    CONNECTIONS,
+    SECONDS,
+    SUBMIT_SCRIPT,
+    THREADS,
+    WARMUP,
+    WORKERS,
+    Submissions,
+    complaint_fields,
+    form_sessions,
+    load,
+    log,
+)
 
-log = harness.logger("bench")
 FLAME = ROOT / "bench" / "flame-submission.svg"
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 # An empty Redis database for one in-process comparison (the outbox relay enqueueing to RQ
 # instead of running the SMS job inline); emptied afterwards. Set it to "" to skip.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -50,38 +55,6 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 # submissions' complaints halfway through (its standing is read on every scan).
 SCAN_OUTLET = "椰风海景酒店前台"  # Coconut Breeze Hotel front desk, Sanya
 SUBMIT_OUTLET = "阿海海鲜加工店"  # Ah Hai Seafood Kitchen, Sanya: a catering stall
-
-
-class RedisScratch:
-    """REDIS_URL's database if it is reachable and empty (else None); flushed on the way out."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.client = None
-
-    def __enter__(self) -> str | None:
-        if not self.url:
-            return None
-        from redis import Redis
-        from redis.exceptions import RedisError
-
-        client = Redis.from_url(self.url, socket_connect_timeout=2)
-        try:
-            if client.dbsize():
-                log(f"{self.url} is not empty: skipping the Redis comparison")
-                client.close()
-                return None
-        except RedisError as exc:
-            log(f"{self.url} unreachable ({exc}): skipping the Redis comparison")
-            client.close()
-            return None
-        self.client = client
-        return self.url
-
-    def __exit__(self, *exc):
-        if self.client is not None:
-            self.client.flushdb()  # only our RQ jobs: the database was empty when we began
-            self.client.close()
 
 
 # --- the app's side of the load ----------------------------------------------------------
@@ -128,64 +101,7 @@ def seeded_outlets(env: dict) -> dict[str, tuple[str, str]]:
     return outlets
 
 
-def complaint_fields(hidden: dict[str, str], outlet_code: str) -> dict[str, str]:
-    """The form as a tourist fills it: no photos, a Chinese mobile number."""
-    yesterday = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)
-    fields = dict(hidden)
-    fields.pop("submission_key", None)
-    fields.update(
-        outlet_code=outlet_code,
-        category="catering",
-        description="海鲜加工费按斤收了880元，店里价目表写的是88元一份，老板不肯退差价。",
-        occurred_on=yesterday.isoformat(),
-        amount_paid="880.00",
-        amount_claimed="792.00",
-        remedy="partial_refund",
-        tourist_name="王小明",
-        phone="13812345678",
-        language="zh",
-        contact_consent="y",
-    )
-    return fields
-
-
-def form_sessions(port: int, token: str, outlet_code: str, count: int) -> list[str]:
-    """One line per wrk thread: cookie, body up to the phone number, body up to the key.
-
-    submit.lua adds a new phone number (another tourist: no 'same phone' duplicate flags)
-    and a new submission_key to every request."""
-    lines = []
-    for _ in range(count):
-        status, headers, html = http_get(port, f"/s/{token}/complain")
-        if status != 200:
-            raise RuntimeError(f"complaint form: {status}")
-        cookies = [v.split(";", 1)[0] for k, v in headers if k.lower() == "set-cookie"]
-        session = next(c for c in cookies if c.startswith("session="))
-        fields = complaint_fields(profiling._Hidden.fields(html), outlet_code)
-        fields.pop("phone")
-        lines.append(f"{session}\t{urlencode(fields)}&phone=\t&submission_key=")
-    return lines
-
-
 # --- one scenario ------------------------------------------------------------------------
-
-
-def settle(db, counted_sql: str | None, p99_ms: float, limit: float = 15.0) -> int | None:
-    """The row count once requests still in flight have finished: unchanged for a while."""
-    quiet = max(1.0, 2 * p99_ms / 1000)
-    if not counted_sql:
-        time.sleep(quiet)
-        return None
-    deadline = time.monotonic() + limit
-    count, since = db.scalar(counted_sql), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        now = db.scalar(counted_sql)
-        if now != count:
-            count, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            break
-    return count
 
 
 def record_flame(server, path, script, args) -> None:
@@ -201,49 +117,6 @@ def record_flame(server, path, script, args) -> None:
     )
     with flamegraph.Recording(server.process.pid, FLAME_SECONDS, FLAME, log):
         loadgen.run_wrk(command, cwd=str(ROOT))
-
-
-def load(name, server, path, script, args, db, *, counted_sql=None):
-    port = server.port
-    url = f"http://127.0.0.1:{port}{path}"
-    warm = loadgen.wrk_command(
-        url,
-        threads=THREADS,
-        connections=CONNECTIONS,
-        seconds=WARMUP,
-        script=script,
-        args=args("warm"),
-    )
-    log(f"{name}: warm-up {WARMUP}s")
-    warmed = loadgen.run_wrk(warm, cwd=str(ROOT))
-    before = settle(db, counted_sql, warmed.p99_ms)
-    command = loadgen.wrk_command(
-        url,
-        threads=THREADS,
-        connections=CONNECTIONS,
-        seconds=SECONDS,
-        script=script,
-        args=args("main"),
-    )
-    log(f"{name}: {' '.join(command)}")
-    with (
-        loadgen.WaitSampler(db.url, db.name) as sampler,
-        loadgen.CpuMeter(server.process.pid, db.url, db.name) as cpu,
-    ):
-        result = loadgen.run_wrk(command, cwd=str(ROOT))
-    result.waits = sampler.shares()
-    result.lock_waiters = dict(sampler.lock_waiters.most_common(3))
-    result.cpu = cpu.per_request_ms(result.requests)
-    # Requests in flight when wrk stopped still finish on the server: wait for them.
-    after = settle(db, counted_sql, result.p99_ms)
-    rows_added = after - before if counted_sql else None
-    log(
-        f"{name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
-        f" statuses {result.statuses}, cpu/request {result.cpu}"
-    )
-    if result.first_bad:
-        log(f"{name}: first unexpected response: {result.first_bad[:600]}")
-    return result, rows_added
 
 
 def machine_info(db: harness.ScratchDatabase) -> dict:
@@ -314,26 +187,21 @@ def main() -> int:
                 sessions_file.write_text(
                     "\n".join(form_sessions(port, submit_token, outlet_code, THREADS)) + "\n"
                 )
-                results["submission"], checks["submission"] = load(
-                    "submission",
-                    server,
-                    f"/s/{submit_token}/complain",
-                    str(ROOT / "bench" / "submit.lua"),
-                    lambda phase: (str(sessions_file), f"{nonce}{phase}", PHONE_SERIES[phase]),
-                    db,
-                    counted_sql="SELECT count(*) FROM cases",
+                submitting = Submissions(submit_token, sessions_file, nonce, PHONE_SERIES)
+                results["submission"], checks["submission"] = submitting.load(
+                    "submission", server, db
                 )
-                record_flame(
-                    server,
-                    f"/s/{submit_token}/complain",
-                    str(ROOT / "bench" / "submit.lua"),
-                    lambda phase: (str(sessions_file), f"{nonce}{phase}", PHONE_SERIES[phase]),
-                )
+                record_flame(server, submitting.path, SUBMIT_SCRIPT, submitting.args)
                 settings["wrk_submission"] = (
                     f"wrk -t{THREADS} -c{CONNECTIONS} -d{SECONDS}s --timeout 5s --latency"
                     " -s bench/submit.lua http://127.0.0.1:<port>/s/<token>/complain"
                     " -- <sessions file> <nonce> <phone series>"
                 )
+            (
+                results["submission_queued"],
+                checks["submission_queued"],
+                drained,
+            ) = drain.queued_rush(env, db, workdir, submit_token, outlet_code, nonce)
             db_state = {
                 "scan_merchant_cases": scan_history,
                 "cases": db.scalar("SELECT count(*) FROM cases"),
@@ -354,7 +222,7 @@ def main() -> int:
             }
             gunicorn_log_bytes = gunicorn_log.stat().st_size
             log("profiling scan and submission in one process")
-            with RedisScratch(REDIS_URL) as redis_url:
+            with RedisScratch(REDIS_URL, log=log) as redis_url:
                 costs, profiles, console_us = profiling.measure(
                     env,
                     token,
@@ -375,6 +243,7 @@ def main() -> int:
             console_us=console_us,
             gunicorn_log_bytes=gunicorn_log_bytes,
         )
+        text = text.rstrip() + "\n\n" + "\n".join(drain.section(drained, SECONDS))
         text = text.rstrip() + "\n\n" + "\n".join(summary.flame_section(FLAME)) + "\n"
         # Other bench scripts add sections of their own to the same file: keep them.
         existing = RESULTS.read_text() if RESULTS.exists() else ""
@@ -382,6 +251,7 @@ def main() -> int:
         log(f"wrote {RESULTS.relative_to(ROOT)}")
         print(summary.ratio_table(results), flush=True)
         problems = report.problems(results, checks, CONNECTIONS)
+        print(drain.summary_line(drained), flush=True)
         for problem in problems:
             log(f"CHECK FAILED: {problem}")
         return 1 if problems else 0
