@@ -10,8 +10,8 @@ from bench.report import CEILING, ORDER, P99_MS, RATIO_TARGET
 def ratio_table(results: dict) -> str:
     """Each scenario's throughput as a ratio of its ceiling measured in the same run."""
     rows = [
-        f"{'scenario':<12} {'req/s':>8} {'p99 ms':>8} {'ratio':>8} {'target':>8}  met",
-        "-" * 56,
+        f"{'scenario':<18} {'req/s':>8} {'p99 ms':>8} {'ratio':>8} {'target':>8}  met",
+        "-" * 62,
     ]
     for name in ORDER:
         result = results[name]
@@ -20,11 +20,11 @@ def ratio_table(results: dict) -> str:
             target = RATIO_TARGET[name]
             met = "yes" if ratio >= target and result.p99_ms < P99_MS else "NO"
             rows.append(
-                f"{name:<12} {result.rps:>8.0f} {result.p99_ms:>8.1f} {ratio:>8.2f}"
+                f"{name:<18} {result.rps:>8.0f} {result.p99_ms:>8.1f} {ratio:>8.2f}"
                 f" {'>= ' + format(target, '.2f'):>8}  {met}"
             )
         else:
-            rows.append(f"{name:<12} {result.rps:>8.0f} {result.p99_ms:>8.1f} {'ceiling':>8}")
+            rows.append(f"{name:<18} {result.rps:>8.0f} {result.p99_ms:>8.1f} {'ceiling':>8}")
     return "\n".join(rows)
 
 

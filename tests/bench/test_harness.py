@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bench import flamegraph, harness, summary
+from bench import drain, flamegraph, harness, summary
 from bench.loadgen import WrkResult
 
 SVG = """<svg><g><title>all (1,000 samples, 100.00%)</title></g>
@@ -40,14 +40,31 @@ def test_the_ratio_table_compares_each_scenario_with_its_ceiling():
             "scan": _result(800, 6),
             "insert": _result(500, 10),
             "submission": _result(100, 150),
+            "submission_queued": _result(300, 80),
         }
     )
-    scan = next(line for line in table.splitlines() if line.startswith("scan"))
-    submission = next(line for line in table.splitlines() if line.startswith("submission"))
-    assert "0.80" in scan
-    assert scan.endswith("yes")
-    assert "0.20" in submission
-    assert submission.endswith("NO")
+    rows = {line.split()[0]: line for line in table.splitlines()[2:]}
+    assert "0.80" in rows["scan"]
+    assert rows["scan"].endswith("yes")
+    assert "0.20" in rows["submission"]  # embedded default: target 0.3, and p99 over 100 ms
+    assert rows["submission"].endswith("NO")
+    assert "0.60" in rows["submission_queued"]  # Redis on: target 0.5
+    assert rows["submission_queued"].endswith("yes")
+
+
+def test_the_worker_drain_is_judged_on_time_and_cpu_per_message():
+    quick = drain.Drain(
+        messages=1000,
+        seconds_after_rush=2.0,
+        worker_cpu_ms_per_message=1.5,
+        pending_at_end_of_rush=9,
+    )
+    assert quick.met
+    assert not drain.Drain(1000, None, 1.5, 900).met  # still pending at the limit
+    assert not drain.Drain(1000, 2.0, 6.0, 9).met  # too much CPU per message
+    section = "\n".join(drain.section(quick, 10))
+    assert "| 1,000 | 9 | 2.0 s | 1.50 ms |" in section
+    assert "**met**" in section
 
 
 def test_flame_frames_are_our_functions_by_samples(tmp_path):
