@@ -61,7 +61,7 @@ class RelayLoop:
                     self.last_lost_check = time.monotonic()
                     recover_lost_jobs()
                 count = relay_pending()
-                while count:  # a backlog: keep going until it is empty
+                while count and not self.stopping.is_set():  # a backlog: on until empty
                     self.relayed += count
                     count = relay_pending()
             except Exception:
