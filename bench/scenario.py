@@ -77,27 +77,20 @@ def settle(db, counted_sql: str | None, p99_ms: float, limit: float = 15.0) -> i
 
 
 def load(name, server, path, script, args, db, *, counted_sql=None, probe=None):
-    port = server.port
-    url = f"http://127.0.0.1:{port}{path}"
-    warm = loadgen.wrk_command(
-        url,
-        threads=THREADS,
-        connections=CONNECTIONS,
-        seconds=WARMUP,
-        script=script,
-        args=args("warm"),
-    )
+    def wrk(seconds: int, phase: str) -> list[str]:
+        return loadgen.wrk_command(
+            f"http://127.0.0.1:{server.port}{path}",
+            threads=THREADS,
+            connections=CONNECTIONS,
+            seconds=seconds,
+            script=script,
+            args=args(phase),
+        )
+
     log(f"{name}: warm-up {WARMUP}s")
-    warmed = loadgen.run_wrk(warm, cwd=str(ROOT))
+    warmed = loadgen.run_wrk(wrk(WARMUP, "warm"), cwd=str(ROOT))
     before = settle(db, counted_sql, warmed.p99_ms)
-    command = loadgen.wrk_command(
-        url,
-        threads=THREADS,
-        connections=CONNECTIONS,
-        seconds=SECONDS,
-        script=script,
-        args=args("main"),
-    )
+    command = wrk(SECONDS, "main")
     log(f"{name}: {' '.join(command)}")
     if probe:
         probe.start()
