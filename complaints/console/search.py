@@ -22,9 +22,12 @@ index and always filters. A search that matches nothing is answered by the looku
 (`false()`: the queue sends no statement).
 """
 
+import time
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import ColumnElement, false, func, literal, or_, select
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -38,6 +41,13 @@ MAX_IDS = 500
 NOTHING = false()  # what a lookup that found nothing returns (the queue then sends nothing)
 TRIGRAM = 3
 BIGRAM = 2
+# The bigram index's statistics (ANALYZE's most common elements) are read at most this often.
+BIGRAM_STATS_SECONDS = 600
+BIGRAM_STATS = sql(
+    "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples"
+    " FROM pg_stats s, pg_class c"
+    " WHERE s.tablename = 'ix_cases_description_bigrams' AND c.relname = 'cases'"
+)
 
 
 class Match(NamedTuple):
@@ -91,6 +101,21 @@ def _by_id(ids_query, otherwise: ColumnElement) -> Match:
     return Match(Case.id.in_(ids) if ids else NOTHING, frozenset(ids))
 
 
+def _expected_matches(bigram: str) -> float:
+    """How many cases PostgreSQL's statistics expect to contain the word (0 when they do not
+    list it as common). A lookup for a common word would build a bitmap of tens of thousands
+    of ids only to drop it (more than MAX_IDS): 150 ms p95 for a word in 6.7% of a million
+    cases, against 120 ms for the walk alone."""
+    kept = current_app.extensions.get("anxin_bigram_stats")
+    if kept is None or time.monotonic() - kept[0] > BIGRAM_STATS_SECONDS:
+        row = db.session.execute(BIGRAM_STATS).first()
+        cases = max(row[2], 0.0) if row else 0.0
+        frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        kept = current_app.extensions["anxin_bigram_stats"] = (time.monotonic(), frequencies, cases)
+    _read_at, frequencies, cases = kept
+    return frequencies.get(bigram, 0.0) * cases
+
+
 def text_condition(agency_id: int, text: str) -> Match:
     """Cases whose description or number contains the text."""
     text = text.strip()
@@ -98,6 +123,8 @@ def text_condition(agency_id: int, text: str) -> Match:
     if not _indexed():
         return Match(condition)
     if len(text) == BIGRAM and not text.isascii():
+        if _expected_matches(text.lower()) > MAX_IDS:
+            return Match(condition)  # common: the walk meets one every few rows
         bigrams = func.anxin_bigrams(Case.description, type_=ARRAY(Text))
         has_word = bigrams.contains(literal([text.lower()], ARRAY(Text)))
         return _by_id(select(Case.id).where(Case.agency_id == agency_id, has_word), condition)

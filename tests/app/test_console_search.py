@@ -83,6 +83,26 @@ def test_a_two_character_word_is_looked_up_once_through_the_bigram_index(client,
         assert not any("case_deadlines" in s for s in statements.sent)
 
 
+def test_a_two_character_word_the_statistics_call_common_is_left_to_the_walk(
+    client, described, monkeypatch
+):
+    _, common = described
+    if db.engine.dialect.name != "postgresql":
+        test_services.missing("DATABASE_URL is not a PostgreSQL URL")
+    monkeypatch.setattr(search, "MAX_IDS", 2)
+    monkeypatch.setattr(search, "BIGRAM_STATS_SECONDS", 0)  # read the statistics afresh
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE cases"))  # what autovacuum does to a real table
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?q=海鲜").get_data(as_text=True)
+    assert sorted(numbers(page)) == sorted(c.number for c in common)
+    assert not any("anxin_bigrams" in s for s in statements.sent)  # no lookup: the walk
+    with Statements() as statements:  # a word the statistics do not list: looked up
+        client.get("/console/?q=绕路")
+    assert sum("anxin_bigrams" in s for s in statements.sent) == 1
+
+
 def test_merchant_names_are_looked_up_once_per_request(client, described):
     rare, _ = described
     sign_in(client)
