@@ -6,22 +6,33 @@ writes (flushes, bulk UPDATE/INSERT/DELETE, text statements), `SELECT ... FOR UP
 unmarked view, jobs and commands.
 
 Read-your-own-writes: after a request that committed a write, the primary's WAL position
-(`pg_current_wal_lsn()`) is kept in the user's session cookie; a marked view reads from the
-replica only once the replica has replayed up to it (`pg_last_wal_replay_lsn()`), else from the
+(`pg_current_wal_lsn()`) is kept for the writer: in the session cookie of a signed-in person, in
+the shared cache under the key's id for an API key (API clients send no cookie). A marked read
+goes to the replica only once the replica has replayed up to it (`pg_last_wal_replay_lsn()`),
+else to the primary; if the writer's position cannot be read (the cache is down), to the
 primary. Other users may see the replica's lag (usually milliseconds), never the writer.
+
+Every API GET is a marked read (`complaints.api.auth` marks them once authenticated): no API
+GET writes.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 
 from flask import Flask, current_app, g, has_request_context, session
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
+
 _ENGINE = "anxin_replica"
 _LSN = "_wal"  # session cookie key: the primary's WAL position after this user's last write
+_KEY_LSN = "replica-wal:key:{}"  # the same for an API key, in the shared cache
+_KEY_LSN_SECONDS = 3600  # longer than any replica lag worth waiting for
+_UNKNOWN = object()
 _WROTE = "anxin_wrote"
 # What the replica has replayed, or (not in recovery: the URL names a primary) what it wrote.
 _REPLAYED = text(
@@ -31,14 +42,58 @@ _REPLAYED = text(
 
 
 def reads_from_replica(view):
-    """Mark a read-only view (a list, a report, an export, an API read) as replica-safe."""
+    """Mark a read-only view (a list, a report, an export) as replica-safe."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        g.anxin_replica = "asked"
+        mark_replica_safe()
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def mark_replica_safe() -> None:
+    """This request only reads: its plain SELECTs may go to the replica."""
+    g.anxin_replica = "asked"
+
+
+def _api_key_id() -> int | None:
+    principal = g.get("api_principal")
+    return principal.key_id if principal is not None else None
+
+
+def _last_write():
+    """The writer's last WAL position: None (no write to wait for) or _UNKNOWN."""
+    key_id = _api_key_id()
+    if key_id is None:
+        return session.get(_LSN)
+    from complaints.extensions import cache
+
+    try:
+        return cache.get(_KEY_LSN.format(key_id))
+    except Exception:  # the cache's store is down: the primary is always right
+        log.warning("replica: cannot read API key %s's last write; reading the primary", key_id)
+        return _UNKNOWN
+
+
+def _keep_last_write(lsn: str | None) -> None:
+    key_id = _api_key_id()
+    if key_id is None:
+        if lsn is None:
+            session.pop(_LSN, None)
+        else:
+            session[_LSN] = lsn
+        return
+    from complaints.extensions import cache
+
+    key = _KEY_LSN.format(key_id)
+    try:
+        if lsn is None:
+            cache.delete(key)
+        else:
+            cache.set(key, lsn, timeout=_KEY_LSN_SECONDS)
+    except Exception:
+        log.warning("replica: cannot keep API key %s's last write", key_id)
 
 
 def replica_engine():
@@ -74,13 +129,15 @@ def _caught_up() -> bool:
     engine = replica_engine()
     if engine is None:
         return False
-    lsn = session.get(_LSN)
+    lsn = _last_write()
+    if lsn is _UNKNOWN:
+        return False
     if lsn is None:
         return True
     with engine.connect() as connection:
         replayed = connection.execute(_REPLAYED, {"lsn": lsn}).scalar()
     if replayed:
-        session.pop(_LSN, None)
+        _keep_last_write(None)
     return bool(replayed)
 
 
@@ -108,7 +165,7 @@ def _remember_position(response):
         from complaints.extensions import db
 
         with db.engine.connect() as connection:
-            session[_LSN] = connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar()
+            _keep_last_write(connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar())
     return response
 
 

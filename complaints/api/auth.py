@@ -14,6 +14,7 @@ from complaints import jobs
 from complaints.api.problems import problem
 from complaints.apikeys.services import ApiPrincipal, principal_for
 from complaints.database import utcnow
+from complaints.replica import mark_replica_safe
 
 WINDOW_SECONDS = 60
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
@@ -47,6 +48,8 @@ def authenticate_api_request():
             headers={"WWW-Authenticate": 'Bearer realm="anxin"'},
         )
     g.api_principal = principal
+    if request.method in ("GET", "HEAD"):
+        mark_replica_safe()  # no API GET writes (DATABASE_REPLICA_URL, complaints.replica)
     return _count_request(principal)
 
 

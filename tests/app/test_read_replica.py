@@ -115,3 +115,47 @@ def test_lists_read_the_replica_and_the_writer_reads_its_own_writes(cluster, rep
         page = writer.get(f"/console/cases/{number}?lang=en").get_data(as_text=True)
     assert re.search(number, page)
     assert reads.count == 0
+
+
+def test_api_reads_use_the_replica_and_a_key_reads_its_own_writes(cluster, replicated_app):
+    from tests.api.support import SANYA, auth, key_for
+
+    app, number = replicated_app
+    with app.app_context():
+        writer, reader = key_for(agency=SANYA), key_for(agency=SANYA)
+        replica = replica_engine()
+    client = app.test_client()
+    cluster.wait_for_replay()
+
+    def state(raw: str) -> str:
+        response = client.get(f"/api/v1/cases/{number}", headers=auth(raw))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["state"]
+
+    state(writer)  # a key's first use is recorded on the primary (last_used_at)
+    state(reader)
+    cluster.wait_for_replay()
+    with ReplicaReads(replica) as reads:
+        assert state(reader) == "regulator_review"
+    assert reads.count > 0  # an API read, from the replica
+
+    cluster.sql("replica", "SELECT pg_wal_replay_pause()")
+    try:
+        accepted = client.post(
+            f"/api/v1/cases/{number}/transitions",
+            json={"trigger": "accept"},
+            headers=auth(writer, **{"Idempotency-Key": "accept-1"}),
+        )
+        assert accepted.status_code == 201, accepted.get_json()
+        with ReplicaReads(replica) as reads:
+            assert state(writer) == "mediation"  # its own write, from the primary
+        assert reads.count == 0
+        with ReplicaReads(replica) as reads:
+            assert state(reader) == "regulator_review"  # another key: the paused replica
+        assert reads.count > 0
+    finally:
+        cluster.sql("replica", "SELECT pg_wal_replay_resume()")
+    cluster.wait_for_replay()
+    with ReplicaReads(replica) as reads:
+        assert state(writer) == "mediation"  # caught up: the writer is back on the replica
+    assert reads.count > 0
