@@ -178,3 +178,51 @@ def test_invited_fund_manager_signs_in_with_totp(
         screenshot(other, "signed-in")
     finally:
         invitee.close()
+
+
+def test_two_factor_after_set_up_new_codes_and_an_admins_reset(
+    app, browser, live_server, monkeypatch, screenshot
+):
+    """In Chinese, with axe: new recovery codes need a current app code; a role that requires
+    2FA is not offered "off"; an admin resets a fund manager who lost the phone."""
+    from tests.browser.axe import blocking_violations
+
+    monkeypatch.setitem(app.config, "TOTP_REQUIRED_ROLES", "admin,fund_manager")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale="zh-CN",
+        base_url=live_server,
+        bypass_csp=True,  # to inject axe-core
+    )
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        manager = context.new_page()
+        _sign_in(manager, "fund.sanya@anxin.demo")
+        _enrol(manager)
+        manager.close()
+        context.clear_cookies()
+
+        page = context.new_page()
+        _sign_in(page, ADMIN)
+        secret = _enrol(page)
+        page.goto("/account/two-factor")
+        expect(page.locator("#totp-on")).to_contain_text("两步验证登录已开启")
+        expect(page.locator("#totp-off")).to_have_count(0)  # required of admins
+        assert blocking_violations(page) == []
+        step = pyotp.TOTP(secret).timecode(utcnow()) + 1  # the enrolment used this step's code
+        page.fill("#renew-code", pyotp.TOTP(secret).generate_otp(step))
+        page.click("#totp-renew button[type=submit]")
+        expect(page.locator("#recovery-codes li")).to_have_count(10)
+        screenshot(page, "new-recovery-codes")
+
+        page.goto("/admin/staff")
+        row = page.locator('tr[data-email="fund.sanya@anxin.demo"]')
+        expect(row).to_contain_text("已开启两步验证")
+        row.locator(".reset-2fa input[name=reason]").fill("手机丢失")
+        page.once("dialog", lambda dialog: dialog.accept())
+        row.locator(".reset-2fa button[type=submit]").click()
+        expect(page.locator("body")).to_contain_text("已重置 fund.sanya@anxin.demo 的两步验证登录")
+        expect(row).not_to_contain_text("已开启两步验证")
+        assert blocking_violations(page) == []
+    finally:
+        context.close()
