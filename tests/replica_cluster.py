@@ -23,7 +23,7 @@ def postgres_bin() -> Path | None:
     return Path(which).parent if which else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -33,7 +33,7 @@ class PrimaryWithReplica:
     def __init__(self, bin_dir: Path):
         self.bin = bin_dir
         self.dir = Path(tempfile.mkdtemp(prefix="anxin-replica-"))
-        self.primary_port, self.replica_port = _free_port(), _free_port()
+        self.primary_port, self.replica_port = free_port(), free_port()
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             shutil.chown(self.dir, "postgres", "postgres")

@@ -29,6 +29,25 @@ def cluster():
 
 @pytest.fixture
 def replicated_app(cluster, tmp_path):
+    yield from _replicated_app(cluster, tmp_path)
+
+
+@pytest.fixture
+def replicated_app_cache_down(cluster, tmp_path):
+    """The shared cache (Redis in production) is down: nothing listens on its port."""
+    from complaints.config import REDIS_CACHE_OPTIONS
+    from tests.replica_cluster import free_port
+
+    yield from _replicated_app(
+        cluster,
+        tmp_path,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        CACHE_OPTIONS=REDIS_CACHE_OPTIONS,
+    )
+
+
+def _replicated_app(cluster, tmp_path, **config):
     from flask_migrate import upgrade
 
     from complaints import create_app
@@ -44,6 +63,7 @@ def replicated_app(cluster, tmp_path):
             "PUBLIC_BASE_URL": "http://anxin.test",
             "REDIS_URL": "",
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            **config,
         }
     )
     with app.app_context():
@@ -159,3 +179,32 @@ def test_api_reads_use_the_replica_and_a_key_reads_its_own_writes(cluster, repli
     with ReplicaReads(replica) as reads:
         assert state(writer) == "mediation"  # caught up: the writer is back on the replica
     assert reads.count > 0
+
+
+def test_with_the_cache_down_an_api_key_still_reads_its_own_writes(
+    cluster, replicated_app_cache_down
+):
+    """Where a key's last write stands cannot be kept or read: its reads go to the primary."""
+    from tests.api.support import SANYA, auth, key_for
+
+    app, number = replicated_app_cache_down
+    with app.app_context():
+        writer = key_for(agency=SANYA)
+        replica = replica_engine()
+    client = app.test_client()
+    cluster.wait_for_replay()
+    cluster.sql("replica", "SELECT pg_wal_replay_pause()")
+    try:
+        accepted = client.post(
+            f"/api/v1/cases/{number}/transitions",
+            json={"trigger": "accept"},
+            headers=auth(writer, **{"Idempotency-Key": "accept-1"}),
+        )
+        assert accepted.status_code == 201, accepted.get_json()
+        with ReplicaReads(replica) as reads:
+            read = client.get(f"/api/v1/cases/{number}", headers=auth(writer))
+        assert read.status_code == 200
+        assert read.get_json()["state"] == "mediation"
+        assert reads.count == 0
+    finally:
+        cluster.sql("replica", "SELECT pg_wal_replay_resume()")
