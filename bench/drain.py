@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench import harness
 from bench.harness import BIN, ROOT, RedisScratch, free_port
+from bench.loadgen import stat_ticks
 from bench.scenario import THREADS, WORKERS, Submissions, form_sessions, log
 
 # Mobile numbers of the queued rush (bench/submit.lua: 138 <series> <thread> <counter>), apart
@@ -80,8 +81,8 @@ class Worker:
         """The worker process's own CPU (jobs and relay run in it; RQ's scheduler child and
         its once-a-minute tick are not message work)."""
         with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            _ppid, ticks = stat_ticks(stat.read())
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc):
         if self.process.poll() is None:

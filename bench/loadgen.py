@@ -169,6 +169,13 @@ class WaitSampler:
         return {name: count / self.samples for name, count in self.counts.most_common() if count}
 
 
+def stat_ticks(stat: str) -> tuple[int, int]:
+    """(ppid, utime + stime in clock ticks) from the text of a /proc/<pid>/stat file."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    # fields[1] is ppid; fields[11], fields[12] are utime, stime (stat fields 14, 15)
+    return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
 class CpuMeter:
     """CPU seconds spent during a run by the app (gunicorn master and workers), PostgreSQL
     (the backends connected to the bench database plus the server's own background processes:
@@ -194,9 +201,7 @@ class CpuMeter:
                     text = stat.read()
             except OSError:
                 continue  # exited meanwhile
-            fields = text[text.rindex(")") + 2 :].split()
-            # fields[1] is ppid; fields[11], fields[12] are utime, stime (stat fields 14, 15)
-            found[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+            found[int(entry)] = stat_ticks(text)
         return found
 
     def _postgres_pids(self) -> set[int]:

@@ -294,7 +294,7 @@ def render(
         )
     from bench.report_findings import findings  # it uses this module's helpers
 
-    lines += ["", *findings(results, v, costs, profiles, db_state, settings["workers"]), ""]
+    lines += ["", *findings(results, v, costs, profiles, settings["workers"]), ""]
     for name in ("scan", "submission"):
         _ratio, rate_ok, p99_ok = v[name]
         lines += _profile_section(name, profiles[name], costs[name], rate_ok and p99_ok)

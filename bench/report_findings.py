@@ -80,7 +80,7 @@ def _history(costs) -> str:
     )
 
 
-def findings(results, v, costs, profiles, db_state, workers) -> list[str]:
+def findings(results, v, costs, profiles, workers) -> list[str]:
     scan_ratio, scan_rate_ok, scan_p99_ok = v["scan"]
     sub_ratio, sub_rate_ok, sub_p99_ok = v["submission"]
     scan, trivial = results["scan"], results["trivial"]

@@ -97,13 +97,9 @@ def _use_step(row: AccountTotp, step: int) -> bool:
 
 def confirm_enrolment(row: AccountTotp, code: str, now: datetime) -> list[str] | None:
     """Put the secret in force with a first code; returns the recovery codes (shown once)."""
-    step = _matching_step(row.secret, code, now)
-    if step is None or not _use_step(row, step):
-        return None
-    row.confirmed_at = now
-    codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
-    row.recovery_hashes = [_hash(c) for c in codes]
-    db.session.flush()
+    codes = _new_recovery_codes(row, code, now)
+    if codes is not None:
+        row.confirmed_at = now
     return codes
 
 
@@ -138,6 +134,12 @@ def renew_recovery_codes(account: Account, code: str, now: datetime) -> list[str
     row = enrolment(account)
     if row is None or row.confirmed_at is None:
         return None
+    return _new_recovery_codes(row, code, now)
+
+
+def _new_recovery_codes(row: AccountTotp, code: str, now: datetime) -> list[str] | None:
+    """Given a current app code (spent), replace the recovery codes; the new ones are returned
+    to be shown once, only their hashes kept. Flushes."""
     step = _matching_step(row.secret, code, now)
     if step is None or not _use_step(row, step):
         return None

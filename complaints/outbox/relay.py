@@ -40,7 +40,12 @@ class RelayLoop:
         self.stopping = threading.Event()
         self.relayed = 0
         self.last_lost_check = 0.0
-        self.thread: threading.Thread | None = None  # the embedded relay's, to wait for
+        self.thread: threading.Thread | None = None  # set by start(), to wait for
+
+    def start(self) -> RelayLoop:
+        self.thread = threading.Thread(target=self.run, name="anxin-outbox-relay", daemon=True)
+        self.thread.start()
+        return self
 
     def run(self) -> None:
         while True:
@@ -99,8 +104,7 @@ class RelayLoop:
 
 
 def start_relay_threads(app: Flask, *, poll_seconds: float | None = None) -> RelayLoop:
-    loop = RelayLoop(app, poll_seconds=poll_seconds)
-    threading.Thread(target=loop.run, name="anxin-outbox-relay", daemon=True).start()
+    loop = RelayLoop(app, poll_seconds=poll_seconds).start()
     with app.app_context():
         is_postgres = db.engine.dialect.name == "postgresql"
     if is_postgres:
@@ -126,11 +130,7 @@ def wake_background_relay() -> None:
             if loop is None or loop.app is not app:
                 if loop is not None:
                     loop.stop()
-                loop = _background[key] = RelayLoop(app)
-                loop.thread = threading.Thread(
-                    target=loop.run, name="anxin-outbox-relay", daemon=True
-                )
-                loop.thread.start()
+                loop = _background[key] = RelayLoop(app).start()
     loop.nudge.set()
 
 
