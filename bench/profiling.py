@@ -231,6 +231,7 @@ def measure(
     from bench.ceiling_app import app
     from complaints import create_app
     from complaints.extensions import db
+    from complaints.outbox.relay import stop_background_relays
 
     counters = _Counters()
     apps = [app]
@@ -274,16 +275,12 @@ def measure(
             )
             # Timed alone: the first app's relay thread would deliver its own backlog meanwhile
             # and be counted as this request's statements.
-            from complaints.outbox.relay import stop_background_relays
-
             stop_background_relays()
             costs["submission_redis"] = _time(queued_submit, 303, "submission", 200, counters)
         for name in ("scan", "submission"):
             call, expected, count = scenarios[name]
             profiles[name] = _profile(call, expected, name, count, counters)
         console_us = _console_send_cost()
-    from complaints.outbox.relay import stop_background_relays
-
     stop_background_relays()  # before the database they relay from is dropped
     for each in apps:
         with each.app_context():
