@@ -31,7 +31,7 @@ BREAKDOWN = [
     ("form parsing + validation (Form.validate)", "wtforms/form.py", "validate"),
     ("CSRF check (CSRFProtect.protect)", "flask_wtf/csrf.py", "protect"),
     ("file_complaint (case, event, notification, outbox)", "cases/services.py", "file_complaint"),
-    ("  next_case_number (sequence upsert)", "cases/numbering.py", "next_case_number"),
+    ("  case INSERT (number from the day's sequence)", "cases/services.py", "_insert_case"),
     ("  append_event (audit chain)", "cases/audit.py", "append_event"),
     ("  notify_case_received", "notices/services.py", "notify_case_received"),
     ("relay_after_commit (inline outbox relay)", "outbox/services.py", "relay_after_commit"),

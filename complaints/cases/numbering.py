@@ -17,22 +17,20 @@ def number_prefix(city_code: str, now: datetime) -> str:
     return f"{city_code}-{now.astimezone(LOCAL_ZONE).strftime('%Y%m%d')}"
 
 
-def next_case_number(city_code: str, now: datetime) -> str | ColumnElement[str]:
-    """The next number, as a SQL expression for the case's INSERT on PostgreSQL.
+def case_number_sql(prefix: ColumnElement[str]) -> ColumnElement[str]:
+    """PostgreSQL: the next number as a SQL expression inside the case's own INSERT.
 
-    PostgreSQL: nextval() on the day's sequence (migration pipeline_01) inside the filing's own
-    INSERT, so no statement, transaction or row lock of its own. A sequence never takes a
-    number back: a failed filing leaves a gap, which case numbers may have. SQLite (a single
-    writer anyway): an atomic upsert of the day's counter row in the filing's transaction.
+    nextval() on the day's sequence (migration pipeline_01), so no statement, transaction or
+    row lock of its own. A sequence never takes a number back: a failed filing leaves a gap,
+    which case numbers may have.
     """
-    prefix = number_prefix(city_code, now)
-    if db.session.get_bind().dialect.name == "postgresql":
-        drawn = func.anxin_next_case_number(prefix)
-        return literal(f"HN-{prefix}-") + func.lpad(cast(drawn, String), WIDTH, "0")
-    return f"HN-{prefix}-{_draw_sqlite(prefix):0{WIDTH}d}"
+    drawn = func.anxin_next_case_number(prefix)
+    return literal("HN-") + prefix + literal("-") + func.lpad(cast(drawn, String), WIDTH, "0")
 
 
-def _draw_sqlite(prefix: str) -> int:
+def draw_sqlite_case_number(prefix: str) -> str:
+    """SQLite (a single writer anyway): an atomic upsert of the day's counter row in the
+    filing's transaction."""
     table = CaseNumberSequence.__table__
     statement = (
         sqlite.insert(table)
@@ -42,7 +40,7 @@ def _draw_sqlite(prefix: str) -> int:
         )
         .returning(table.c.last_value)
     )
-    return db.session.execute(statement).scalar_one()
+    return f"HN-{prefix}-{db.session.execute(statement).scalar_one():0{WIDTH}d}"
 
 
 def drop_finished_day_sequences(now: datetime, keep_days: int = 2) -> int:

@@ -1,18 +1,19 @@
 """Filing a complaint: one case, one audit event, one outbox message, in one transaction."""
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import String, bindparam, exists, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from complaints import lookups
 from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy, TrackingKey
-from complaints.cases.numbering import next_case_number
+from complaints.cases.numbering import case_number_sql, draw_sqlite_case_number, number_prefix
 from complaints.categories import Category
 from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
@@ -103,7 +104,6 @@ def file_complaint(
     submission_key_hash = hash_key(data.submission_key)
 
     values = dict(
-        number=next_case_number(division.city_code, now),
         state=CaseState.SUBMITTED,
         state_entered_at=now,
         source=data.source,
@@ -130,7 +130,7 @@ def file_complaint(
         submission_key_hash=submission_key_hash,
         created_at=now,
     )
-    case = _insert_case(values, submission_key_hash)
+    case = _insert_case(values, number_prefix(division.city_code, now))
     if case is None:
         return FiledComplaint(case_for_submission(data.submission_key), tracking_key, False)
     append_event(
@@ -152,39 +152,71 @@ def file_complaint(
     return FiledComplaint(case, tracking_key, created=True)
 
 
-def _insert_case(values: dict, submission_key_hash: str) -> Case | None:
+def _insert_case(values: dict, prefix: str) -> Case | None:
     """The case, claiming its submission key (None when a retry finds it taken), and the
     evidence staged for it. PostgreSQL: one statement, the UPDATE riding on the INSERT as a
     data-modifying CTE; SQLite: two."""
-    insert_case = (
-        insert_for(Case)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
-    )
-    staged = Evidence.submission_key_hash == submission_key_hash, Evidence.case_id.is_(None)
     if db.session.get_bind().dialect.name != "postgresql":
+        insert_case = (
+            insert_for(Case)
+            .values(number=draw_sqlite_case_number(prefix), **values)
+            .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
+        )
         case = db.session.scalars(
             insert_case.returning(Case), execution_options={"populate_existing": True}
         ).one_or_none()
         if case is not None:
             db.session.execute(
                 update(Evidence)
-                .where(*staged)
+                .where(
+                    Evidence.submission_key_hash == values["submission_key_hash"],
+                    Evidence.case_id.is_(None),
+                )
                 .values(case_id=case.id)
                 .execution_options(synchronize_session=False)
             )
         return case
-    new_case = insert_case.returning(*Case.__table__.c).cte("new_case")
+    return db.session.scalars(
+        _postgresql_filing(tuple(values)),
+        {f"new_{name}": value for name, value in values.items()} | {"number_prefix": prefix},
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+
+
+@functools.cache
+def _postgresql_filing(columns: tuple[str, ...]):
+    """The filing's statement, built once per process with a bound parameter per column:
+    constructing this CTE anew for every filing cost more Python than the rest of the filing's
+    SQL together (bench/RESULTS.md). The case number is drawn inside it from the day's
+    sequence (complaints.cases.numbering)."""
+    table = Case.__table__
+    # Parameter names are not column names: a key naming a column would also become a SET
+    # value of the UPDATE (SQLAlchemy takes execution parameters named after columns).
+    values = {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns}
+    # Columns left to their Python defaults would need a value of their own at execution,
+    # which a statement built once cannot take: their defaults are written in once here.
+    for column in table.c:
+        if column.name not in values and column.default is not None and column.default.is_scalar:
+            values[column.name] = literal(column.default.arg, type_=column.type)
+    values["number"] = case_number_sql(bindparam("number_prefix", type_=String))
+    new_case = (
+        postgresql.insert(Case)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Case.submission_key_hash])
+        .returning(*table.c)
+        .cte("new_case")
+    )
     attach = (
         update(Evidence.__table__)
-        .where(*staged, exists(select(new_case.c.id)))
+        .where(
+            Evidence.submission_key_hash == bindparam("new_submission_key_hash"),
+            Evidence.case_id.is_(None),
+            exists(select(new_case.c.id)),
+        )
         .values(case_id=select(new_case.c.id).scalar_subquery())
         .cte("attached_evidence")
     )
-    return db.session.scalars(
-        select(aliased(Case, new_case)).add_cte(attach),
-        execution_options={"populate_existing": True},
-    ).one_or_none()
+    return select(aliased(Case, new_case)).add_cte(attach)
 
 
 def insert_for(model):
