@@ -13,7 +13,7 @@ from complaints.cases.workflow_hooks import route_when_verified
 from complaints.compensation.recovery import hold_merchant_liable
 from complaints.credit import services as credit
 from complaints.credit_exchange.services import record_grade_change, record_serious_list_change
-from complaints.duplicates.services import flag_possible_duplicates
+from complaints.duplicates.services import queue_duplicate_check
 from complaints.extensions import db
 from complaints.hooks_out import subscribers as webhooks
 from complaints.merchants.scan_cache import mark_enterprise_changed
@@ -38,7 +38,7 @@ def send_phone_code(event: events.CaseFiled) -> None:
 
 
 def flag_duplicates(event: events.CaseFiled) -> None:
-    flag_possible_duplicates(event.case, event.now)
+    queue_duplicate_check(event.case, event.now)
 
 
 def remind(event: events.ReminderDue) -> None:

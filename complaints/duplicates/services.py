@@ -8,12 +8,14 @@ a pointer, the surviving case records what it absorbed.
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from sqlalchemy import Row, func, insert, or_, select, union, update
+from sqlalchemy import Row, func, or_, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from complaints.cases.models import Case
 from complaints.cases.workflow import Actor, fire
 from complaints.duplicates.models import DuplicateFlag, DuplicateResolution
 from complaints.extensions import db
+from complaints.outbox.services import add_outbox_message
 
 SAME_PHONE_WINDOW = timedelta(days=7)
 SAME_OUTLET_WINDOW = timedelta(days=3)
@@ -33,6 +35,16 @@ class MergeRefused(ValueError):
 
 def text_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+FLAG_JOB = "complaints.duplicates.jobs.flag_duplicates_of"
+
+
+def queue_duplicate_check(case: Case, now: datetime) -> None:
+    """Flags are for the handler who opens the case, not for the tourist waiting on the
+    form: the comparison runs after the filing commits, from the outbox (its own job), so a
+    busy stall's filings do not wait for their 20 closest stories to be compared."""
+    add_outbox_message(FLAG_JOB, case.id, now.isoformat())
 
 
 def flag_possible_duplicates(case: Case, now: datetime) -> int:
@@ -70,7 +82,15 @@ def flag_possible_duplicates(case: Case, now: datetime) -> int:
                 }
             )
     if flags:
-        db.session.execute(insert(DuplicateFlag.__table__), flags)
+        # A job run twice (its worker died before the outbox heard it was done) adds nothing.
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        table = DuplicateFlag.__table__
+        db.session.execute(
+            dialect.insert(table).on_conflict_do_nothing(
+                index_elements=[table.c.case_id, table.c.earlier_case_id]
+            ),
+            flags,
+        )
     return len(flags)
 
 

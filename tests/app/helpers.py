@@ -95,4 +95,21 @@ def file_case(
         now=now,
     )
     db.session.commit()
+    if filed.created:
+        run_duplicate_checks()
     return filed.case
+
+
+def run_duplicate_checks() -> None:
+    """The worker's part of a filing that tests read at once: the duplicate check queued in
+    the outbox (complaints.duplicates.jobs). Other messages (texts) stay queued, as they are
+    after a real filing until the relay runs."""
+    from complaints.duplicates.services import FLAG_JOB
+    from complaints.outbox.models import OutboxMessage
+    from complaints.outbox.services import process_outbox_message
+
+    pending = select(OutboxMessage.id).where(
+        OutboxMessage.job == FLAG_JOB, OutboxMessage.done_at.is_(None)
+    )
+    for message_id in db.session.scalars(pending).all():
+        process_outbox_message(message_id)
