@@ -245,9 +245,9 @@ def render(
         f"pending, {db_state['notifications_sent']} SMS notifications sent (console)"
         + (
             f", {db_state['duplicate_flags']} possible-duplicate flags (every submission has "
-            "the same text at the same outlet, so `flag_possible_duplicates` flags most of "
-            "its 20 most recent candidates: a busy stall's worst case; the phone number is "
-            "new on every request)."
+            "the same text at the same outlet, so the duplicate check, an outbox job after "
+            "the filing, flags most of its 20 closest candidates: a busy stall's worst case; "
+            "the phone number is new on every request)."
             if db_state.get("duplicate_flags") is not None
             else "."
         ),

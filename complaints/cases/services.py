@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import String, bindparam, exists, literal, select, update
+from sqlalchemy import String, bindparam, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -15,6 +15,7 @@ from complaints.cases.audit import append_event
 from complaints.cases.models import Case, CaseSource, Evidence, Remedy, TrackingKey
 from complaints.cases.numbering import case_number_sql, draw_sqlite_case_number, number_prefix
 from complaints.categories import Category
+from complaints.database import bound_params, bound_values
 from complaints.events import CaseFiled, PhoneVerified, publish
 from complaints.extensions import db
 from complaints.geo.models import Division
@@ -178,7 +179,7 @@ def _insert_case(values: dict, prefix: str) -> Case | None:
         return case
     return db.session.scalars(
         _postgresql_filing(tuple(values)),
-        {f"new_{name}": value for name, value in values.items()} | {"number_prefix": prefix},
+        bound_params(values) | {"number_prefix": prefix},
         execution_options={"populate_existing": True},
     ).one_or_none()
 
@@ -190,14 +191,7 @@ def _postgresql_filing(columns: tuple[str, ...]):
     SQL together (bench/RESULTS.md). The case number is drawn inside it from the day's
     sequence (complaints.cases.numbering)."""
     table = Case.__table__
-    # Parameter names are not column names: a key naming a column would also become a SET
-    # value of the UPDATE (SQLAlchemy takes execution parameters named after columns).
-    values = {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns}
-    # Columns left to their Python defaults would need a value of their own at execution,
-    # which a statement built once cannot take: their defaults are written in once here.
-    for column in table.c:
-        if column.name not in values and column.default is not None and column.default.is_scalar:
-            values[column.name] = literal(column.default.arg, type_=column.type)
+    values = bound_values(table, columns)
     values["number"] = case_number_sql(bindparam("number_prefix", type_=String))
     new_case = (
         postgresql.insert(Case)
@@ -209,7 +203,7 @@ def _postgresql_filing(columns: tuple[str, ...]):
     attach = (
         update(Evidence.__table__)
         .where(
-            Evidence.submission_key_hash == bindparam("new_submission_key_hash"),
+            Evidence.submission_key_hash == values["submission_key_hash"],
             Evidence.case_id.is_(None),
             exists(select(new_case.c.id)),
         )

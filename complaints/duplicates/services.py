@@ -113,7 +113,9 @@ def _candidates(case: Case, now: datetime) -> list[Row]:
     texts among the newest RECENT_AT_PLACE first (pg_trgm `similarity`), so a rush at one
     stall compares the closest stories, not merely the latest; elsewhere the newest first.
     """
-    earlier = Case.id != case.id
+    # Filed before this one (ids follow filing order). The check runs after the commit, when
+    # later filings may already be there: each pair is flagged once, by the later case's check.
+    earlier = Case.id < case.id
     by_phone = (
         select(Case.id)
         .where(

@@ -5,6 +5,8 @@ we try; keeping our own list lets us skip them before trying, honour 退订/TD (
 not know), and show in the delivery log why a party was not told.
 """
 
+import functools
+
 from sqlalchemy import delete, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -29,9 +31,15 @@ def insert_unless_exists(table, values: dict) -> int | None:
 def insert_row_unless_exists(model, values: dict):
     """The same for an ORM model, returning the new row as a loaded instance (one statement:
     no SELECT after the INSERT), or None when such a row already exists."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing().returning(model)
-    return db.session.scalars(statement).one_or_none()
+    statement = _row_insert(model, db.session.get_bind().dialect.name)
+    # The values as parameters of a statement built once: SQLAlchemy's ORM insert of one row.
+    return db.session.scalars(statement, [values]).one_or_none()
+
+
+@functools.cache
+def _row_insert(model, dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing().returning(model)
 
 
 def _answers() -> dict[str, bool]:

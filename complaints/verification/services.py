@@ -7,6 +7,7 @@ nothing secret is stored here. Either way a code lasts 10 minutes and allows 5 w
 and a number gets at most VERIFY_SENDS_PER_NUMBER codes per window.
 """
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -15,11 +16,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from complaints.cases.models import Case, CaseSource
 from complaints.cases.services import phone_verified
-from complaints.database import utcnow
+from complaints.database import bound_params, bound_values, utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
 from complaints.notices.rendering import language_or_default, render_message
@@ -110,10 +111,13 @@ def sent_too_often(phone: str, now: datetime) -> bool:
     return sent_recently >= current_app.config["VERIFY_SENDS_PER_NUMBER"]
 
 
+def _send_window() -> timedelta:
+    return timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
+
+
 def _codes_in_window(phone: str, now: datetime):
-    window = timedelta(minutes=current_app.config["VERIFY_SEND_WINDOW_MINUTES"])
     return select(func.count(PhoneVerification.id)).where(
-        PhoneVerification.phone == phone, PhoneVerification.sent_at > now - window
+        PhoneVerification.phone == phone, PhoneVerification.sent_at > now - _send_window()
     )
 
 
@@ -124,7 +128,7 @@ def _issue(
     purpose: str = CONFIRM,
     template: str = CODE_TEMPLATE,
     within_window: bool = False,
-) -> PhoneVerification | None:
+) -> Row | None:
     """A new code; with `within_window`, only if the number's per-window limit has room
     (None otherwise), checked by the INSERT itself."""
     provider = TWILIO_VERIFY if uses_twilio_verify() else OWN
@@ -141,20 +145,17 @@ def _issue(
         values["code_hash"] = _code_hash(case.id, case.tourist_phone, now, code)
     # One INSERT returning the row, without flushing what else is pending: the outbox rows of
     # a filing go out together in its last flush.
-    statement = insert(PhoneVerification)
+    params = bound_params(values)
     if within_window:
-        table = PhoneVerification.__table__
-        statement = statement.from_select(
-            list(values),
-            select(*(literal(v, table.c[k].type) for k, v in values.items())).where(
-                _codes_in_window(case.tourist_phone, now).scalar_subquery()
-                < current_app.config["VERIFY_SENDS_PER_NUMBER"]
-            ),
+        params.update(
+            window_phone=case.tourist_phone,
+            window_start=now - _send_window(),
+            window_limit=current_app.config["VERIFY_SENDS_PER_NUMBER"],
         )
-    else:
-        statement = statement.values(**values)
     with db.session.no_autoflush:
-        verification = db.session.scalars(statement.returning(PhoneVerification)).one_or_none()
+        verification = db.session.execute(
+            _code_insert(tuple(values), within_window), params
+        ).one_or_none()
     if verification is None:
         return None
     if verification.provider == TWILIO_VERIFY:
@@ -181,6 +182,29 @@ def _issue(
         expires_at=verification.expires_at,
     )
     return verification
+
+
+@functools.cache
+def _code_insert(columns: tuple[str, ...], within_window: bool):
+    """Built once per process: with `within_window`, the INSERT selects its row only while the
+    number has fewer than `window_limit` codes since `window_start`."""
+    table = PhoneVerification.__table__
+    values = bound_values(table, columns)
+    # On the table, not the model: the ORM would read the parameters as rows to insert.
+    statement = insert(table)
+    if within_window:
+        sent_in_window = (
+            select(func.count(table.c.id))
+            .where(table.c.phone == bindparam("window_phone"))
+            .where(table.c.sent_at > bindparam("window_start", type_=table.c.sent_at.type))
+            .scalar_subquery()
+        )
+        statement = statement.from_select(
+            list(values), select(*values.values()).where(sent_in_window < bindparam("window_limit"))
+        )
+    else:
+        statement = statement.values(**values)
+    return statement.returning(table.c.id, table.c.provider, table.c.expires_at)
 
 
 def _code_hash(case_id: int, phone: str, sent_at: datetime, code: str) -> str:

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from complaints.cases.workflow import Actor, route
+from complaints.duplicates.jobs import flag_duplicates_of
 from complaints.duplicates.models import DuplicateResolution
 from complaints.duplicates.services import MergeRefused, dismiss, merge, open_flags_for
 from complaints.extensions import db
-from tests.app.helpers import file_case, outlet_named
+from tests.app.helpers import file_case, outlet_named, run_duplicate_checks
 from workflows.states import CaseState, Role
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -33,6 +34,21 @@ def test_same_outlet_and_similar_story_is_flagged_across_phones(seeded):
     assert flag.earlier_case_id == first.id
     assert flag.reasons == "same_outlet_similar_text"
     assert flag.text_similarity >= 0.6
+
+
+def test_checks_that_run_after_later_filings_flag_each_pair_once(seeded):
+    # The check is an outbox job after the filing's commit: a busy worker may run it once
+    # later complaints are in. The earlier case's check must not flag the later one.
+    first = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222", run_checks=False)
+    at = NOW + timedelta(hours=1)
+    second = file_case(outlet_named("Ah Hai"), now=at, phone="+8613811112222", run_checks=False)
+    assert open_flags_for(second.id) == []  # nothing compared during the filings
+    run_duplicate_checks()
+    pairs = [(f.case_id, f.earlier_case_id) for f in open_flags_for(first.id)]
+    assert pairs == [(second.id, first.id)]
+    # A job run twice (its worker died before the outbox heard it was done) adds nothing.
+    flag_duplicates_of(second.id, at.isoformat())
+    assert len(open_flags_for(second.id)) == 1
 
 
 def test_unrelated_cases_are_not_flagged(seeded):

@@ -61,13 +61,14 @@ def test_filing_succeeds_with_redis_down_and_messages_go_out_when_it_is_back(
     assert response.status_code == 303
 
     waiting = _pending_outbox()
-    assert len(waiting) == 2  # the receipt with the tracking link, and the phone code
+    # The receipt with the tracking link, the phone code, and the duplicate check.
+    assert len(waiting) == 3
     assert "Connection refused" in (waiting[0].last_error or "")
     assert all(message.relayed_at is None for message in waiting)
     assert fakes.twilio.messages == []
 
     monkeypatch.setitem(app.config, "REDIS_URL", test_services.redis_url())
-    assert relay_pending() == 2
+    assert relay_pending() == 3
     assert fakes.twilio.messages == []  # queued, not yet run
     _work(redis_queue)
 
