@@ -5,10 +5,11 @@ the subject of the same incident twice. Merging keeps both timelines: the copy i
 a pointer, the surviving case records what it absorbed.
 """
 
+import functools
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
-from sqlalchemy import Row, func, or_, select, union, update
+from sqlalchemy import Row, bindparam, func, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from complaints.cases.models import Case
@@ -106,58 +107,77 @@ COMPARED = (
 
 
 def _candidates(case: Case, now: datetime) -> list[Row]:
-    """At most MAX_CANDIDATES by phone and MAX_CANDIDATES at the same place, in one statement.
+    """At most MAX_CANDIDATES by phone and MAX_CANDIDATES at the same place, in one statement
+    built once per database and kind of place (`_candidate_query`)."""
+    statement = _candidate_query(db.session.get_bind().dialect.name, case.outlet_id is not None)
+    return list(
+        db.session.execute(
+            statement,
+            {
+                "case_id": case.id,
+                "phone": case.tourist_phone,
+                "phone_since": now - SAME_PHONE_WINDOW,
+                "enterprise_id": case.enterprise_id,
+                "outlet_id": case.outlet_id,
+                "category": case.category,
+                "place_since": now - SAME_OUTLET_WINDOW,
+                "description": case.description,
+                "max_candidates": MAX_CANDIDATES,
+                "recent_at_place": RECENT_AT_PLACE,
+            },
+        )
+    )
 
-    Same phone in the last week, newest first (`ix_cases_tourist_phone`). Same outlet and
+
+@functools.cache
+def _candidate_query(dialect_name: str, at_outlet: bool):
+    """Same phone in the last week, newest first (`ix_cases_tourist_phone`). Same outlet and
     category in the last 3 days (`ix_cases_outlet_created`): on PostgreSQL the most similar
     texts among the newest RECENT_AT_PLACE first (pg_trgm `similarity`), so a rush at one
     stall compares the closest stories, not merely the latest; elsewhere the newest first.
     """
     # Filed before this one (ids follow filing order). The check runs after the commit, when
     # later filings may already be there: each pair is flagged once, by the later case's check.
-    earlier = Case.id < case.id
+    earlier = Case.id < bindparam("case_id")
+    since = Case.created_at.type
     by_phone = (
         select(Case.id)
         .where(
             earlier,
-            Case.tourist_phone == case.tourist_phone,
-            Case.created_at >= now - SAME_PHONE_WINDOW,
+            Case.tourist_phone == bindparam("phone"),
+            Case.created_at >= bindparam("phone_since", type_=since),
         )
         .order_by(Case.created_at.desc())
-        .limit(MAX_CANDIDATES)
+        .limit(bindparam("max_candidates"))
     )
     at_place = (
         select(Case.id, Case.description, Case.created_at)
         .where(
             earlier,
-            Case.enterprise_id == case.enterprise_id,
-            Case.outlet_id == case.outlet_id if case.outlet_id else Case.outlet_id.is_(None),
-            Case.category == case.category,
-            Case.created_at >= now - SAME_OUTLET_WINDOW,
+            Case.enterprise_id == bindparam("enterprise_id"),
+            Case.outlet_id == bindparam("outlet_id") if at_outlet else Case.outlet_id.is_(None),
+            Case.category == bindparam("category", type_=Case.category.type),
+            Case.created_at >= bindparam("place_since", type_=since),
         )
         .order_by(Case.created_at.desc())
     )
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         # Ranked among the newest RECENT_AT_PLACE only: an outlet with a flood of complaints
         # (an attraction's ticket office on a holiday) must not make each filing compare them
         # all (1 s per filing with 260,000 at one outlet in 3 days, in bench-api).
-        recent = at_place.limit(RECENT_AT_PLACE).subquery()
+        recent = at_place.limit(bindparam("recent_at_place")).subquery()
         by_place = (
             select(recent.c.id)
             .order_by(
-                func.similarity(recent.c.description, case.description).desc(),
+                func.similarity(recent.c.description, bindparam("description")).desc(),
                 recent.c.created_at.desc(),
             )
-            .limit(MAX_CANDIDATES)
+            .limit(bindparam("max_candidates"))
         )
     else:
-        by_place = select(at_place.limit(MAX_CANDIDATES).subquery().c.id)
+        by_place = select(at_place.limit(bindparam("max_candidates")).subquery().c.id)
     ids = union(select(by_phone.subquery().c.id), by_place)
-    return list(
-        db.session.execute(
-            select(*COMPARED).where(Case.id.in_(ids)).order_by(Case.created_at.desc())
-        )
-    )
+    return select(*COMPARED).where(Case.id.in_(ids)).order_by(Case.created_at.desc())
 
 
 def open_flags_for(case_id: int) -> list[DuplicateFlag]:
