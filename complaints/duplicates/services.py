@@ -45,17 +45,33 @@ def queue_duplicate_check(case: Case, now: datetime) -> None:
     """Flags are for the handler who opens the case, not for the tourist waiting on the
     form: the comparison runs after the filing commits, from the outbox (its own job), so a
     busy stall's filings do not wait for their 20 closest stories to be compared."""
-    add_outbox_message(FLAG_JOB, case.id, now.isoformat())
+    add_outbox_message(FLAG_JOB, case.id)
 
 
-def flag_possible_duplicates(case: Case, now: datetime) -> int:
-    """Compare with a bounded set of earlier cases found through indexes (see _candidates);
-    returns how many flags were added.
+def flag_possible_duplicates(cases: list[Case]) -> int:
+    """Compare each case with a bounded set of cases filed before it, found through indexes
+    (see _candidates), counting its windows back from its own filing; returns how many flags
+    were added.
 
-    Reads only the columns compared and writes every flag in one INSERT: at a busy stall a
-    filing meets its 20 closest stories, and loading 20 whole cases and flushing 20 objects
-    used to cost a third of the filing's time.
+    Reads only the columns compared and writes every flag of the batch in one INSERT: at a
+    busy stall a filing meets its 20 closest stories, and loading 20 whole cases and flushing
+    20 objects used to cost a third of the filing's time.
     """
+    flags = [flag for case in cases for flag in _flags_for(case, case.created_at)]
+    if flags:
+        # A job run twice (its worker died before the outbox heard it was done) adds nothing.
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        table = DuplicateFlag.__table__
+        db.session.execute(
+            dialect.insert(table).on_conflict_do_nothing(
+                index_elements=[table.c.case_id, table.c.earlier_case_id]
+            ),
+            flags,
+        )
+    return len(flags)
+
+
+def _flags_for(case: Case, now: datetime) -> list[dict]:
     flags = []
     for earlier in _candidates(case, now):
         reasons = []
@@ -82,17 +98,7 @@ def flag_possible_duplicates(case: Case, now: datetime) -> int:
                     "created_at": now,
                 }
             )
-    if flags:
-        # A job run twice (its worker died before the outbox heard it was done) adds nothing.
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-        table = DuplicateFlag.__table__
-        db.session.execute(
-            dialect.insert(table).on_conflict_do_nothing(
-                index_elements=[table.c.case_id, table.c.earlier_case_id]
-            ),
-            flags,
-        )
-    return len(flags)
+    return flags
 
 
 COMPARED = (
