@@ -118,6 +118,7 @@ def _render_queue(form, page, agency, first_page=True, page_number=None):
         next_url = (
             url_for("console.queue", **args, after=page.next_cursor) if page.next_cursor else None
         )
+    loads = worklist.open_loads(agency.id)  # the tab counts and the assign form's loads
     return render_template(
         "console/queue.html",
         form=form,
@@ -127,11 +128,11 @@ def _render_queue(form, page, agency, first_page=True, page_number=None):
         first_url=None if first_page else url_for("console.queue", **args),
         labels=presenters,
         tabs=worklist.TABS,
-        counts=worklist.tab_counts(agency.id, current_user.id),
+        counts=loads.tab_counts(current_user.id),
         open_alerts=open_alert_count(agency.id),
         tab_url=lambda tab: url_for("console.queue", **{**args, "tab": tab}),
         export_url=lambda fmt: url_for("console.export_queue", fmt=fmt, **args),
-        bulk_form=worklist_views.bulk_form(agency),
+        bulk_form=worklist_views.bulk_form(agency, loads=loads),
         saved=worklist_views.saved_filters_of(current_user),
         save_form=worklist_views.SavedFilterForm(formdata=None, query=urlencode(args)),
     )

@@ -26,11 +26,11 @@ from complaints.replica import reads_from_replica
 __all__ = ["SavedFilterForm", "bulk_form", "saved_filters_of"]
 
 
-def bulk_form(agency, formdata=None) -> BulkForm:
+def bulk_form(agency, formdata=None, loads: worklist.OpenLoads | None = None) -> BulkForm:
     form = BulkForm(formdata=formdata) if formdata is not None else BulkForm(formdata=None)
     form.handler.choices = [SelectChoice("", _("Choose a handler"))] + [
         SelectChoice(str(h.id), _("%(name)s (%(n)d open)", name=h.name, n=load))
-        for h, load in worklist.handlers_with_load(agency.id)
+        for h, load in worklist.handlers_with_load(agency.id, loads)
     ]
     form.agency.choices = [SelectChoice("", _("Choose an agency"))] + [
         SelectChoice(str(a.id), a.name(_locale())) for a in queries.other_agencies(agency.id)
