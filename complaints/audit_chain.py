@@ -63,7 +63,9 @@ class HashChained:
     def append(self, *, first: bool = False):
         """Link after the owner's last event, seal, add and flush.
 
-        `first` for an owner created in this transaction: there is nothing to look up.
+        `first` for an owner created in this transaction: there is nothing to look up, and
+        the row waits for the transaction's next flush (a filing writes its event, deadline
+        and outbox rows in one flush instead of three).
         """
         cls = type(self)
         owner_column = getattr(cls, cls.__chain_owner__)
@@ -80,7 +82,8 @@ class HashChained:
         self.seq, self.prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
         self.hash = self.digest()
         db.session.add(self)
-        db.session.flush()
+        if not first:
+            db.session.flush()
         return self
 
     @staticmethod

@@ -145,7 +145,7 @@ def file_complaint(
         first=True,
     )
     # Order 121: the time to verify the complainant's identity starts now.
-    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now)
+    start_deadline(case.id, FILING_STARTS_DEADLINE, CaseState.SUBMITTED, now, flush=False)
     publish(
         CaseFiled(case=case, tracking_url=public_base_url + tracking_path(tracking_key), now=now)
     )

@@ -5,12 +5,13 @@ table in complaints.notices.events says who hears what. Everything here flushes 
 request or job that called it commits, so a rolled-back transition sends nothing.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from complaints.cases.models import Case, CaseEvent
 from complaints.cases.reasons import reason_for_reader
@@ -193,20 +194,32 @@ def _sms_facts(phone: str) -> _SmsFacts:
     known = db.session.info.setdefault("sms_facts", {})
     if phone not in known:
         opted_out, sent = db.session.execute(
-            select(
-                exists().where(SmsOptOut.phone == phone),
-                _sent_last_hour(phone, utcnow()).scalar_subquery(),
-            )
+            _sms_facts_query(), {"phone": phone, "since": utcnow() - timedelta(hours=1)}
         ).one()
         known[phone] = _SmsFacts(bool(opted_out), sent)
     return known[phone]
 
 
+@functools.cache
+def _sms_facts_query():
+    """Built once: every filing asks it."""
+    phone = bindparam("phone", type_=Notification.recipient.type)
+    since = bindparam("since", type_=Notification.created_at.type)
+    return select(
+        exists().where(SmsOptOut.phone == phone),
+        _sent_since(phone, since).scalar_subquery(),
+    )
+
+
 def _sent_last_hour(phone: str, now: datetime):
+    return _sent_since(phone, now - timedelta(hours=1))
+
+
+def _sent_since(phone, since):
     return select(func.count(Notification.id)).where(
         Notification.channel == SMS,
         Notification.recipient == phone,
-        Notification.created_at > now - timedelta(hours=1),
+        Notification.created_at > since,
         Notification.error_code.is_distinct_from(SMS_BUDGET_SPENT),
     )
 

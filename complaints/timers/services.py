@@ -114,7 +114,9 @@ def start_deadline(
     *,
     stage_entered_at: datetime | None = None,
     policy: Policy | None = None,
+    flush: bool = True,
 ) -> CaseDeadline:
+    """`flush=False` leaves the row to the transaction's next flush (a filing's last one)."""
     policy, calendar = policy or policy_for_case_id(case_id, at=now), current_calendar()
     result = deadline_for(kind, now, policy, calendar, stage=(state, stage_entered_at or now))
     deadline = CaseDeadline(
@@ -127,7 +129,8 @@ def start_deadline(
         next_reminder_at=_first_reminder(kind, now, result, policy, calendar),
     )
     db.session.add(deadline)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return deadline
 
 
