@@ -117,8 +117,10 @@ def findings(results, v, costs, profiles, workers) -> list[str]:
         "counts include the relay thread delivering in the same process). Row locks: on "
         f"average {_lock_wait(queued):.2f} of the {workers} workers' backends waited on one "
         "during the run" + _waiter(queued) + ". CPU per request is the limit: the statements "
-        "are few, but each is built, bound and hydrated by SQLAlchemy and each text is rendered "
-        "by Jinja and Babel in the filing's transaction (the profile below).",
+        "are few, but each is built, bound and hydrated by SQLAlchemy, and the form, the "
+        "session and the CSRF check cost as much again (the profile below). The texts are "
+        "rendered by the receipt and phone-code jobs after the commit: on the worker's CPU, "
+        "which shares these cores during the rush (next section).",
         "",
         "## What would fix it (and what was applied)",
         "",
@@ -152,11 +154,12 @@ def findings(results, v, costs, profiles, workers) -> list[str]:
         *_avoidable(profiles["submission"].statements),
         "- Applied: one transaction and one commit; the case number drawn inside the case's "
         "INSERT; no delivery in the request; reference data from an in-process cache; the "
-        "duplicate check an outbox job after the commit; the case, notification and phone-code "
-        "INSERTs built once per process and executed with parameters "
+        "receipt, the first phone code and the duplicate check outbox jobs after the commit; "
+        "the case INSERT built once per process and executed with parameters "
         "(`complaints.database.bound_values`).",
-        "- Left: the remaining cost is Python per statement and per rendered text: the ORM's "
-        "unit of work for the audit event, the deadline and the outbox rows, two texts rendered "
-        "by Jinja and Babel, and the form (WTForms) itself.",
+        "- Left: the remaining cost is Python per statement and per request: the ORM's unit of "
+        "work for the audit event, the deadline and the outbox rows, the form (WTForms), the "
+        "session and the CSRF check. On two cores shared with PostgreSQL and the worker, the "
+        "filing's whole CPU (request, PostgreSQL, the worker's jobs) sets the rush's rate.",
     ]
     return lines

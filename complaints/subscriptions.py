@@ -17,8 +17,8 @@ from complaints.duplicates.services import queue_duplicate_check
 from complaints.extensions import db
 from complaints.hooks_out import subscribers as webhooks
 from complaints.merchants.scan_cache import mark_enterprise_changed
-from complaints.notices.services import announce, notify_case_received
-from complaints.verification.services import send_code_on_filing
+from complaints.notices.services import announce, queue_receipt
+from complaints.verification.services import queue_code_on_filing
 
 
 def queue_notices(event: events.CaseTransitioned) -> None:
@@ -30,11 +30,11 @@ def record_credit(event: events.CaseTransitioned) -> None:
 
 
 def send_receipt(event: events.CaseFiled) -> None:
-    notify_case_received(event.case, tracking_url=event.tracking_url)
+    queue_receipt(event.case, tracking_url=event.tracking_url)
 
 
 def send_phone_code(event: events.CaseFiled) -> None:
-    send_code_on_filing(event.case, now=event.now)
+    queue_code_on_filing(event.case)
 
 
 def flag_duplicates(event: events.CaseFiled) -> None:

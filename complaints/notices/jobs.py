@@ -14,13 +14,14 @@ from flask import current_app, g
 from rq import get_current_job
 from sqlalchemy import select, update
 
+from complaints.cases.models import Case
 from complaints.database import utcnow
 from complaints.extensions import db
 from complaints.notices.events import base_event
 from complaints.notices.fallback import email_instead
 from complaints.notices.models import DeliveryStatus, Notification
 from complaints.notices.optouts import OPTED_OUT, is_opted_out, record_opt_out
-from complaints.notices.services import NOT_RESENDABLE, REDACTED
+from complaints.notices.services import NOT_RESENDABLE, REDACTED, notify_case_received
 from notifications.base import DeliveryError, OutgoingMessage
 from notifications.registry import create_channel
 
@@ -256,3 +257,12 @@ def _deliver_batch(notification_ids: list[int]) -> dict[int, Exception]:
 
 # The outbox's batch job calls this form for a batch of these jobs (one id each).
 deliver_notification.batch = _deliver_batch
+
+
+def send_receipt(case_id: int, tracking_url: str) -> None:
+    """The outbox job after a filing: renders and queues the receipt. Takes an id, safe to
+    run twice (a receipt already queued is not queued again)."""
+    case = db.session.get(Case, case_id)
+    if case is not None:
+        notify_case_received(case, tracking_url=tracking_url)
+    db.session.commit()

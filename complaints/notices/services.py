@@ -38,6 +38,7 @@ from workflows.grounds import DeclineGround, TerminationGround
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "complaints.notices.jobs.deliver_notification"
+RECEIPT_JOB = "complaints.notices.jobs.send_receipt"
 REDACTED = "[removed after delivery]"
 # A code is worthless once expired and a new one is a click away: never resend one.
 NOT_RESENDABLE = frozenset({"phone_code"})
@@ -299,8 +300,14 @@ def _ground_basis(ground: str | None, received_on) -> str | None:
     return None
 
 
+def queue_receipt(case: Case, *, tracking_url: str) -> None:
+    """The CaseFiled subscriber: the receipt is rendered and queued by an outbox job after
+    the filing commits. The link is the tourist's secret, wiped from the message once done."""
+    add_outbox_message(RECEIPT_JOB, case.id, tracking_url, secret=True)
+
+
 def notify_case_received(case: Case, *, tracking_url: str) -> None:
-    """The receipt with the tracking link (the CaseFiled subscriber)."""
+    """The receipt with the tracking link (complaints.notices.jobs.send_receipt)."""
     # A new case has no deadline or decision yet: nothing to look up for the templates.
     announce(
         case, "case_received", tracking_url=tracking_url, due_at=None, reason="", ground_basis=None

@@ -10,7 +10,6 @@ again; the delivery itself is idempotent per notification (complaints.notices.jo
 import logging
 import time
 from datetime import UTC, timedelta
-from itertools import groupby
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -35,6 +34,8 @@ BATCH_SIZE = 25
 HEARTBEAT_SECONDS = 5
 PROCESS_JOB = "complaints.outbox.services.process_outbox_message"
 PROCESS_BATCH_JOB = "complaints.outbox.services.process_outbox_batch"
+INLINE_ROUNDS = 5
+WIPED_PAYLOAD = {"args": [], "secret": "wiped when done"}
 
 
 def retry_policy() -> Retry:
@@ -61,11 +62,35 @@ def started_timeout() -> timedelta:
     return timedelta(seconds=current_app.config.get("OUTBOX_STARTED_TIMEOUT_SECONDS", 45))
 
 
-def add_outbox_message(job: str, *args) -> OutboxMessage:
-    """Joins the caller's transaction: rolled back together, committed together."""
-    message = OutboxMessage(job=job, payload={"args": list(args)})
+def add_outbox_message(job: str, *args, secret: bool = False) -> OutboxMessage:
+    """Joins the caller's transaction: rolled back together, committed together.
+
+    `secret`: an argument is a secret the job needs once (a tourist's tracking link): the
+    arguments are wiped when the message is done, as a delivered text's link is."""
+    payload = {"args": list(args), "secret": True} if secret else {"args": list(args)}
+    message = OutboxMessage(job=job, payload=payload)
     db.session.add(message)
     return message
+
+
+def _mark_done(rows) -> None:
+    """One UPDATE for the done messages; one more wiping the arguments of the secret ones."""
+    now = utcnow()
+    ids = [row.id for row in rows]
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    secret = [row.id for row in rows if row.payload.get("secret")]
+    if secret:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(secret))
+            .values(payload=WIPED_PAYLOAD)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def relay_pending(limit: int = 200) -> int:
@@ -242,9 +267,7 @@ def process_outbox_message(message_id: int) -> None:
     if message is None or message.done_at is not None:
         return
     import_string(message.job)(*message.payload["args"])
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(done_at=utcnow())
-    )
+    _mark_done([message])
     db.session.commit()
 
 
@@ -266,10 +289,13 @@ def process_outbox_batch(message_ids: list[int]) -> None:
     ).all()
     job = get_current_job()
     last_beat = time.monotonic()
-    done: list[int] = []
+    done: list = []
     failure: Exception | None = None
-    for job_name, group in groupby(sorted(rows, key=lambda row: row.job), key=lambda r: r.job):
-        group = list(group)
+    # Jobs in the order their first message was written (a filing's receipt before its code).
+    by_job: dict[str, list] = {}
+    for row in rows:
+        by_job.setdefault(row.job, []).append(row)
+    for job_name, group in by_job.items():
         handler = import_string(job_name)
         batch = getattr(handler, "batch", None)
         try:
@@ -277,13 +303,13 @@ def process_outbox_batch(message_ids: list[int]) -> None:
                 # The job's batch form: one id per message, failures named by id.
                 by_arg = {row.payload["args"][0]: row.id for row in group}
                 failed = batch(list(by_arg))
-                done.extend(row.id for row in group if row.payload["args"][0] not in failed)
+                done.extend(row for row in group if row.payload["args"][0] not in failed)
                 failure = failure or next(iter(failed.values()), None)
             else:
                 for row in group:
                     try:
                         handler(*row.payload["args"])
-                        done.append(row.id)
+                        done.append(row)
                     except Exception as exc:
                         db.session.rollback()
                         failure = failure or exc
@@ -295,21 +321,20 @@ def process_outbox_batch(message_ids: list[int]) -> None:
             job.heartbeat(utcnow(), ttl=int(started_timeout().total_seconds()) * 4)
             last_beat = time.monotonic()
     if done:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(done))
-            .values(done_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        _mark_done(done)
     db.session.commit()
     if failure is not None:
         raise failure
 
 
 def relay_after_commit() -> None:
-    """Relay now, in this process; a queue outage must never fail the caller."""
+    """Relay now, in this process; a queue outage must never fail the caller. Jobs may write
+    messages of their own (the receipt job its text): on until nothing is due, as the relay
+    loop goes on, within a bound a job re-queuing itself cannot turn into a hang."""
     try:
-        relay_pending()
+        for _ in range(INLINE_ROUNDS):
+            if not relay_pending():
+                break
     except Exception:
         db.session.rollback()
         log.exception("outbox relay failed; the tick will retry")

@@ -37,6 +37,8 @@ RESEND_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 OWN, TWILIO_VERIFY = "own", "twilio_verify"
 START_VERIFY_JOB = "complaints.verification.services.start_twilio_verification"
+FIRST_CODE_JOB = "complaints.verification.services.send_first_code"
+CODE_ON_FILING_SOURCES = frozenset({CaseSource.QR, CaseSource.SEARCH})
 CODE_TEMPLATE = "notices/tourist/phone_code.sms.txt"
 CONFIRM, RECOVER = "confirm", "recover"  # PhoneVerification.purpose
 
@@ -69,12 +71,35 @@ def _twilio_verify():
     return TwilioVerify(current_app.config["NOTIFICATION_SETTINGS"])
 
 
-def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
+def queue_code_on_filing(case: Case) -> None:
     """Filing on our own form sends the first code (the tourist is looking at the phone right
-    now), within the same per-number window as "send a new code" (issue 11.8: filings were a
-    way round it); past it the tracking page offers a new code once the window has room again.
-    Complaints that arrive by machine wait for a request."""
-    if case.source not in (CaseSource.QR, CaseSource.SEARCH):
+    now); complaints that arrive by machine wait for a request. The code is issued by an
+    outbox job after the filing commits: the filing itself stays one insert's work."""
+    if case.source in CODE_ON_FILING_SOURCES:
+        add_outbox_message(FIRST_CODE_JOB, case.id)
+
+
+def send_first_code(case_id: int) -> None:
+    """The outbox job: takes an id, safe to run twice (a case that has a code gets none).
+    The code counts from the filing (the case's created_at), as the tourist's request does,
+    not from whenever the job runs: the per-number window and the reminders stay where the
+    filing put them."""
+    case = db.session.get(Case, case_id)
+    already = db.session.scalar(
+        select(PhoneVerification.id).where(
+            PhoneVerification.case_id == case_id, PhoneVerification.purpose == CONFIRM
+        )
+    )
+    if case is not None and case.phone_verified_at is None and already is None:
+        send_code_on_filing(case, now=case.created_at)
+    db.session.commit()
+
+
+def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
+    """The first code, within the same per-number window as "send a new code" (issue 11.8:
+    filings were a way round it); past it the tracking page offers a new code once the
+    window has room again."""
+    if case.source not in CODE_ON_FILING_SOURCES:
         return None
     # The window's count and the new row in one statement (a filing's round trips count).
     if _issue(case, now, within_window=True) is None:

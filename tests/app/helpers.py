@@ -65,7 +65,7 @@ def file_case(
     key: str | None = None,
     phone: str = "+8613812345678",
     description: str = "Charged far more than the posted price for the same dish.",
-    run_checks: bool = True,
+    run_jobs: bool = True,
 ):
     """A complaint filed through the real service, as the form would, committed."""
     import secrets as _secrets
@@ -96,21 +96,28 @@ def file_case(
         now=now,
     )
     db.session.commit()
-    if filed.created and run_checks:
-        run_duplicate_checks()
+    if filed.created and run_jobs:
+        run_filing_jobs()
     return filed.case
 
 
-def run_duplicate_checks() -> None:
-    """The worker's part of a filing that tests read at once: the duplicate check queued in
-    the outbox (complaints.duplicates.jobs). Other messages (texts) stay queued, as they are
-    after a real filing until the relay runs."""
+def run_filing_jobs() -> None:
+    """The worker's part of a filing that tests read at once: the receipt, the first phone
+    code and the duplicate check, queued in the outbox by CaseFiled's subscribers. The texts
+    they queue stay queued, as they are after a real filing until the relay runs."""
     from complaints.duplicates.services import FLAG_JOB
+    from complaints.notices.services import RECEIPT_JOB
     from complaints.outbox.models import OutboxMessage
     from complaints.outbox.services import process_outbox_message
+    from complaints.verification.services import FIRST_CODE_JOB
 
-    pending = select(OutboxMessage.id).where(
-        OutboxMessage.job == FLAG_JOB, OutboxMessage.done_at.is_(None)
+    pending = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.job.in_([RECEIPT_JOB, FIRST_CODE_JOB, FLAG_JOB]),
+            OutboxMessage.done_at.is_(None),
+        )
+        .order_by(OutboxMessage.id)
     )
     for message_id in db.session.scalars(pending).all():
         process_outbox_message(message_id)

@@ -13,7 +13,7 @@ from complaints.duplicates.models import DuplicateFlag, DuplicateResolution
 from complaints.extensions import db
 from complaints.merchants.services import rotate_outlet_code
 from complaints.notices.models import Audience, DeliveryStatus, Notification
-from complaints.outbox.services import relay_pending
+from complaints.outbox.services import relay_after_commit, relay_pending
 from complaints.portal import services as portal
 from complaints.portal.models import CaseMessage, DisputeEvidence
 from complaints.portal.ratings import rate_case
@@ -274,7 +274,7 @@ def test_a_case_of_another_agency_is_named_but_not_linked_nor_mergeable(client, 
 
 def test_resend_a_failed_sms_after_twilio_refused_it(app, client, seeded, monkeypatch, fake_twilio):
     case = merchant_case(TAXI, utcnow(), phone="+447911123456")
-    relay_pending()  # what filing sent went through the console backend
+    relay_after_commit()  # what filing sent (the receipt job, then its text) went through
     monkeypatch.setitem(app.config, "SMS_BACKEND", "twilio_sms")
     monkeypatch.setitem(
         app.config, "NOTIFICATION_SETTINGS", fake_twilio.settings(TWILIO_VERIFY_SERVICE_SID="")

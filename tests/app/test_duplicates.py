@@ -10,7 +10,7 @@ from complaints.duplicates.jobs import flag_duplicates_of
 from complaints.duplicates.models import DuplicateResolution
 from complaints.duplicates.services import MergeRefused, dismiss, merge, open_flags_for
 from complaints.extensions import db
-from tests.app.helpers import file_case, outlet_named, run_duplicate_checks
+from tests.app.helpers import file_case, outlet_named, run_filing_jobs
 from workflows.states import CaseState, Role
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -39,11 +39,11 @@ def test_same_outlet_and_similar_story_is_flagged_across_phones(seeded):
 def test_checks_that_run_after_later_filings_flag_each_pair_once(seeded):
     # The check is an outbox job after the filing's commit: a busy worker may run it once
     # later complaints are in. The earlier case's check must not flag the later one.
-    first = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222", run_checks=False)
+    first = file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222", run_jobs=False)
     at = NOW + timedelta(hours=1)
-    second = file_case(outlet_named("Ah Hai"), now=at, phone="+8613811112222", run_checks=False)
+    second = file_case(outlet_named("Ah Hai"), now=at, phone="+8613811112222", run_jobs=False)
     assert open_flags_for(second.id) == []  # nothing compared during the filings
-    run_duplicate_checks()
+    run_filing_jobs()
     pairs = [(f.case_id, f.earlier_case_id) for f in open_flags_for(first.id)]
     assert pairs == [(second.id, first.id)]
     # A job run twice (its worker died before the outbox heard it was done) adds nothing.

@@ -6,11 +6,11 @@ from sqlalchemy import select
 
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.notices.jobs import retry_due_notifications
+from complaints.notices.jobs import retry_due_notifications, send_receipt
 from complaints.notices.models import DeliveryStatus, Notification, SmsOptOut
-from complaints.notices.services import REDACTED, announce
+from complaints.notices.services import RECEIPT_JOB, REDACTED, announce
 from complaints.outbox.models import OutboxMessage
-from complaints.outbox.services import relay_pending
+from complaints.outbox.services import WIPED_PAYLOAD, relay_pending
 from tests.app.test_notices_support import PUBLIC, TOURIST_PHONE, file_case, sms_to
 from tests.app.test_notices_support import fake_servers as fake_servers
 from tests.app.test_notices_support import fakes as fakes
@@ -41,6 +41,19 @@ def test_sms_reaches_twilio_with_status_callback_and_link_is_redacted_after(seed
     assert REDACTED in notification.body
     assert notification.secret_fragment is None
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.done_at.is_(None))) is None
+    # The receipt job carried the link from the filing to the text: wiped once done, too.
+    receipt_job = db.session.scalar(select(OutboxMessage).where(OutboxMessage.job == RECEIPT_JOB))
+    assert receipt_job.payload == WIPED_PAYLOAD
+    payloads = db.session.scalars(select(OutboxMessage.payload)).all()
+    assert not any(tracking_url in str(payload) for payload in payloads)
+
+
+def test_a_receipt_job_run_twice_sends_one_receipt(seeded, fakes):
+    case, tracking_url = file_case(relay=False)
+    send_receipt(case.id, tracking_url)
+    send_receipt(case.id, tracking_url)
+    relay_pending()
+    assert len([b for b in sms_to(fakes.twilio, TOURIST_PHONE) if tracking_url in b]) == 1
 
 
 def test_email_reaches_smtp_with_subject_line(seeded, fakes):

@@ -15,7 +15,7 @@ from complaints.cases.services import ComplaintInput, file_complaint
 from complaints.clock import local_today
 from complaints.database import utcnow
 from complaints.extensions import db
-from complaints.outbox.services import relay_pending
+from complaints.outbox.services import relay_after_commit
 from tests.app.helpers import outlet_named
 from tests.fakes.smtp_server import FakeSMTP
 from tests.fakes.twilio_server import FakeTwilio
@@ -80,7 +80,7 @@ def file_case(
     )
     db.session.commit()
     if relay:
-        relay_pending()
+        relay_after_commit()  # the receipt and code jobs, then their texts
     return filed.case, f"{PUBLIC}/t/{filed.tracking_key}"
 
 

@@ -10,12 +10,14 @@ from complaints.cases.models import Case
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
 from complaints.notices.models import Notification
+from complaints.outbox.services import relay_after_commit
 from complaints.verification.models import PhoneVerification
 from complaints.verification.services import (
     RESEND_AFTER,
     CheckResult,
     SendResult,
     check_code,
+    send_first_code,
     send_new_code,
 )
 from tests.app.helpers import complaint_form_data, outlet_named, token_for
@@ -189,3 +191,29 @@ def test_twilio_verify_sends_and_checks_the_code_when_configured(seeded, fakes, 
     assert check_code(case, _wrong(code), now=now) is CheckResult.WRONG
     assert check_code(case, code, now=now) is CheckResult.VERIFIED
     assert case.phone_verified_at == now
+
+
+def test_the_first_code_waits_for_no_one_and_is_sent_once(seeded, fakes):
+    # The filing commits first; the code is the outbox job's. A tourist who asks for a new
+    # code on the tracking page before that job runs gets that one code, not two.
+    now = utcnow()
+    case, _ = file_case(now=now, relay=False)
+    assert db.session.scalar(select(PhoneVerification.id)) is None
+    assert send_new_code(case, now=now) is SendResult.SENT
+    db.session.commit()
+    send_first_code(case.id)
+    send_first_code(case.id)  # a retried job
+    assert db.session.scalars(select(PhoneVerification.sent_at)).all() == [now]
+    relay_after_commit()
+    assert len([b for b in sms_to(fakes.twilio, TOURIST_PHONE) if CODE.match(b)]) == 1
+
+
+def test_the_first_code_counts_from_the_filing_not_from_the_job(seeded, fakes):
+    filed_at = utcnow() - timedelta(seconds=40)  # the worker was behind a rush
+    case, _ = file_case(now=filed_at)
+    verification = db.session.scalar(select(PhoneVerification))
+    assert (verification.sent_at, verification.expires_at) == (
+        filed_at,
+        filed_at + timedelta(minutes=10),
+    )
+    assert check_code(case, _last_code(fakes.twilio), now=utcnow()) is CheckResult.VERIFIED
