@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app, g
 from rq import get_current_job
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from complaints.cases.models import Case
 from complaints.database import utcnow
@@ -249,10 +250,10 @@ def _redact(notification: Notification) -> None:
         notification.secret_fragment = None
 
 
-def _deliver_batch(notification_ids: list[int]) -> dict[int, Exception]:
+def _deliver_batch(calls: list[list]) -> dict[int, Exception]:
     from complaints.notices.batch_delivery import deliver_notifications
 
-    return deliver_notifications(notification_ids)
+    return deliver_notifications([notification_id for notification_id, *_ in calls])
 
 
 # The outbox's batch job calls this form for a batch of these jobs (one id each).
@@ -262,7 +263,28 @@ deliver_notification.batch = _deliver_batch
 def send_receipt(case_id: int, tracking_url: str) -> None:
     """The outbox job after a filing: renders and queues the receipt. Takes an id, safe to
     run twice (a receipt already queued is not queued again)."""
-    case = db.session.get(Case, case_id)
-    if case is not None:
-        notify_case_received(case, tracking_url=tracking_url)
-    db.session.commit()
+    _send_receipts([[case_id, tracking_url]])
+
+
+def _send_receipts(calls: list[list]) -> dict[int, Exception]:
+    """The batch form: a rush's receipts from one SELECT of their cases (with what the text
+    names: merchant, outlet, agency) and one commit. A failure fails the batch, and its retry
+    skips the receipts already queued."""
+    links = {case_id: tracking_url for case_id, tracking_url in calls}
+    cases = db.session.scalars(
+        select(Case)
+        .where(Case.id.in_(links))
+        .options(joinedload(Case.enterprise), joinedload(Case.outlet), joinedload(Case.agency))
+        .order_by(Case.id)
+    ).all()
+    try:
+        for case in cases:
+            notify_case_received(case, tracking_url=links[case.id])
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        return dict.fromkeys(links, exc)
+    return {}
+
+
+send_receipt.batch = _send_receipts

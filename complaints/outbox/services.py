@@ -9,13 +9,14 @@ again; the delivery itself is idempotent per notification (complaints.notices.jo
 
 import logging
 import time
+from contextvars import ContextVar
 from datetime import UTC, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from werkzeug.utils import import_string
 
 from complaints import jobs
@@ -35,6 +36,9 @@ HEARTBEAT_SECONDS = 5
 PROCESS_JOB = "complaints.outbox.services.process_outbox_message"
 PROCESS_BATCH_JOB = "complaints.outbox.services.process_outbox_batch"
 INLINE_ROUNDS = 5
+FOLLOW_UP_ROUNDS = 3
+# The messages written by the jobs of the batch being run (see process_outbox_batch).
+_written_by_jobs: ContextVar[list | None] = ContextVar("outbox_written_by_jobs", default=None)
 WIPED_PAYLOAD = {"args": [], "secret": "wiped when done"}
 
 
@@ -70,6 +74,9 @@ def add_outbox_message(job: str, *args, secret: bool = False) -> OutboxMessage:
     payload = {"args": list(args), "secret": True} if secret else {"args": list(args)}
     message = OutboxMessage(job=job, payload=payload)
     db.session.add(message)
+    written = _written_by_jobs.get()
+    if written is not None:
+        written.append(message)
     return message
 
 
@@ -279,15 +286,54 @@ def process_outbox_batch(message_ids: list[int]) -> None:
     last UPDATE costs a re-relay, never a second message. A message that fails does not hold
     up the others; the job raises at the end so that RQ retries it on its schedule, and the
     retry skips what is done.
+
+    Messages the batch's jobs write (the receipt job's text) are claimed and run by this job
+    right after, as a batch of their own: handing them back to the relay would cost each a
+    wake-up, a claim, a queue round trip and RQ's bookkeeping for a job of a message or two.
     """
+    failure: Exception | None = None
+    for _ in range(1 + FOLLOW_UP_ROUNDS):
+        written, failed = _run_batch(message_ids)
+        failure = failure or failed
+        message_ids = _claim_follow_ups(written)
+        if not message_ids:
+            break
+    if failure is not None:
+        raise failure
+
+
+def _claim_follow_ups(written: list[int]) -> list[int]:
+    if not written:
+        return []
     from rq import get_current_job
 
+    job = get_current_job()
+    claimed = _claim(written, None, utcnow(), job_id=job.id if job is not None else None)
+    db.session.commit()
+    return claimed
+
+
+def _run_batch(message_ids: list[int]) -> tuple[list[int], Exception | None]:
+    """(ids of the messages its jobs wrote and committed, the first failure)."""
+    from rq import get_current_job
+
+    written: list[OutboxMessage] = []
+    token = _written_by_jobs.set(written)
+    try:
+        failure = _run_handlers(message_ids, get_current_job())
+    finally:
+        _written_by_jobs.reset(token)
+    # Committed rows keep their identity; rows of a rolled-back job have none.
+    ids = [identity[0] for m in written if (identity := inspect(m).identity) is not None]
+    return ids, failure
+
+
+def _run_handlers(message_ids: list[int], job) -> Exception | None:
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.job, OutboxMessage.payload)
         .where(OutboxMessage.id.in_(message_ids), OutboxMessage.done_at.is_(None))
         .order_by(OutboxMessage.id)
     ).all()
-    job = get_current_job()
     last_beat = time.monotonic()
     done: list = []
     failure: Exception | None = None
@@ -300,9 +346,9 @@ def process_outbox_batch(message_ids: list[int]) -> None:
         batch = getattr(handler, "batch", None)
         try:
             if batch is not None:
-                # The job's batch form: one id per message, failures named by id.
-                by_arg = {row.payload["args"][0]: row.id for row in group}
-                failed = batch(list(by_arg))
+                # The job's batch form: the arguments of each message (an id first, then
+                # whatever else the job takes), failures named by that id.
+                failed = batch([row.payload["args"] for row in group])
                 done.extend(row for row in group if row.payload["args"][0] not in failed)
                 failure = failure or next(iter(failed.values()), None)
             else:
@@ -323,8 +369,7 @@ def process_outbox_batch(message_ids: list[int]) -> None:
     if done:
         _mark_done(done)
     db.session.commit()
-    if failure is not None:
-        raise failure
+    return failure
 
 
 def relay_after_commit() -> None:

@@ -84,15 +84,34 @@ def send_first_code(case_id: int) -> None:
     The code counts from the filing (the case's created_at), as the tourist's request does,
     not from whenever the job runs: the per-number window and the reminders stay where the
     filing put them."""
-    case = db.session.get(Case, case_id)
-    already = db.session.scalar(
-        select(PhoneVerification.id).where(
-            PhoneVerification.case_id == case_id, PhoneVerification.purpose == CONFIRM
-        )
+    _send_first_codes([[case_id]])
+
+
+def _send_first_codes(calls: list[list]) -> dict[int, Exception]:
+    """The batch form: one SELECT of the cases still without a code and one commit. A
+    failure fails the batch; its retry skips the cases that got their code."""
+    case_ids = [case_id for case_id, *_ in calls]
+    has_code = (
+        select(PhoneVerification.id)
+        .where(PhoneVerification.case_id == Case.id, PhoneVerification.purpose == CONFIRM)
+        .exists()
     )
-    if case is not None and case.phone_verified_at is None and already is None:
-        send_code_on_filing(case, now=case.created_at)
-    db.session.commit()
+    waiting = db.session.scalars(
+        select(Case)
+        .where(Case.id.in_(case_ids), Case.phone_verified_at.is_(None), ~has_code)
+        .order_by(Case.id)
+    ).all()
+    try:
+        for case in waiting:
+            send_code_on_filing(case, now=case.created_at)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        return dict.fromkeys(case_ids, exc)
+    return {}
+
+
+send_first_code.batch = _send_first_codes
 
 
 def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:

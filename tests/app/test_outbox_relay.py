@@ -80,8 +80,7 @@ def test_messages_whose_job_redis_forgot_are_relayed_again(
     monkeypatch.setitem(app.config, "OUTBOX_LOST_CHECK_SECONDS", 0)
     assert recover_lost_jobs() == 3
     assert relay_pending() == 3
-    SimpleWorker([redis_queue], connection=jobs.redis_connection()).work(burst=True)
-    assert relay_pending() == 2  # the texts the receipt and the code jobs queued
+    # The receipt and the code jobs, then in the same RQ job the texts they queued.
     SimpleWorker([redis_queue], connection=jobs.redis_connection()).work(burst=True)
     assert _statuses() == [DeliveryStatus.SENT, DeliveryStatus.SENT]
     assert len(sms_to(fakes.twilio, TOURIST_PHONE)) == 2

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from complaints.cases.models import Case
+from complaints.cases.services import phone_verified
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
 from complaints.notices.models import Notification
@@ -217,3 +218,14 @@ def test_the_first_code_counts_from_the_filing_not_from_the_job(seeded, fakes):
         filed_at + timedelta(minutes=10),
     )
     assert check_code(case, _last_code(fakes.twilio), now=utcnow()) is CheckResult.VERIFIED
+
+
+def test_a_batch_of_first_codes_skips_a_tourist_already_confirmed(seeded, fakes):
+    now = utcnow()
+    waiting, _ = file_case(now=now, relay=False)
+    confirmed, _ = file_case(now=now, phone="+447911123499", relay=False)
+    phone_verified(confirmed, now)
+    db.session.commit()
+    assert send_first_code.batch([[waiting.id], [confirmed.id]]) == {}
+    codes = db.session.execute(select(PhoneVerification.case_id, PhoneVerification.sent_at)).all()
+    assert [tuple(row) for row in codes] == [(waiting.id, now)]
