@@ -23,6 +23,7 @@ from complaints.notices.fallback import email_instead
 from complaints.notices.models import DeliveryStatus, Notification
 from complaints.notices.optouts import OPTED_OUT, is_opted_out, record_opt_out
 from complaints.notices.services import NOT_RESENDABLE, REDACTED, notify_case_received
+from complaints.outbox.services import commit_all_or_none
 from notifications.base import DeliveryError, OutgoingMessage
 from notifications.registry import create_channel
 
@@ -277,14 +278,12 @@ def _send_receipts(calls: list[list]) -> dict[int, Exception]:
         .options(joinedload(Case.enterprise), joinedload(Case.outlet), joinedload(Case.agency))
         .order_by(Case.id)
     ).all()
-    try:
+
+    def queue_receipts():
         for case in cases:
             notify_case_received(case, tracking_url=links[case.id])
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        return dict.fromkeys(links, exc)
-    return {}
+
+    return commit_all_or_none(links, queue_receipts)
 
 
 send_receipt.batch = _send_receipts

@@ -80,6 +80,19 @@ def add_outbox_message(job: str, *args, secret: bool = False) -> OutboxMessage:
     return message
 
 
+def commit_all_or_none(ids, work) -> dict:
+    """A batch form's transaction: work() for every message, then one commit; on a failure,
+    a rollback and every id failed, so that the retry redoes the batch (the jobs are safe to
+    run twice). Returns the failures by id, as the batch protocol wants them."""
+    try:
+        work()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        return dict.fromkeys(ids, exc)
+    return {}
+
+
 def _mark_done(rows) -> None:
     """One UPDATE for the done messages; one more wiping the arguments of the secret ones."""
     now = utcnow()

@@ -25,7 +25,7 @@ from complaints.extensions import db
 from complaints.notices.models import Audience
 from complaints.notices.rendering import language_or_default, render_message
 from complaints.notices.services import queue_notification
-from complaints.outbox.services import add_outbox_message
+from complaints.outbox.services import add_outbox_message, commit_all_or_none
 from complaints.verification.models import PhoneVerification
 from notifications.base import DeliveryError
 
@@ -101,14 +101,12 @@ def _send_first_codes(calls: list[list]) -> dict[int, Exception]:
         .where(Case.id.in_(case_ids), Case.phone_verified_at.is_(None), ~has_code)
         .order_by(Case.id)
     ).all()
-    try:
+
+    def issue_codes():
         for case in waiting:
             send_code_on_filing(case, now=case.created_at)
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        return dict.fromkeys(case_ids, exc)
-    return {}
+
+    return commit_all_or_none(case_ids, issue_codes)
 
 
 send_first_code.batch = _send_first_codes
