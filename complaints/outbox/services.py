@@ -14,7 +14,7 @@ from datetime import UTC, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Retry
+from rq import Retry, get_current_job
 from rq.job import Job, JobStatus
 from sqlalchemy import inspect, or_, select, update
 from werkzeug.utils import import_string
@@ -35,7 +35,6 @@ BATCH_SIZE = 25
 HEARTBEAT_SECONDS = 5
 PROCESS_JOB = "complaints.outbox.services.process_outbox_message"
 PROCESS_BATCH_JOB = "complaints.outbox.services.process_outbox_batch"
-INLINE_ROUNDS = 5
 FOLLOW_UP_ROUNDS = 3
 # The messages written by the jobs of the batch being run (see process_outbox_batch).
 _written_by_jobs: ContextVar[list | None] = ContextVar("outbox_written_by_jobs", default=None)
@@ -304,36 +303,32 @@ def process_outbox_batch(message_ids: list[int]) -> None:
     right after, as a batch of their own: handing them back to the relay would cost each a
     wake-up, a claim, a queue round trip and RQ's bookkeeping for a job of a message or two.
     """
+    job = get_current_job()
     failure: Exception | None = None
     for _ in range(1 + FOLLOW_UP_ROUNDS):
-        written, failed = _run_batch(message_ids)
+        written, failed = _run_batch(message_ids, job)
         failure = failure or failed
-        message_ids = _claim_follow_ups(written)
+        message_ids = _claim_follow_ups(written, job)
         if not message_ids:
             break
     if failure is not None:
         raise failure
 
 
-def _claim_follow_ups(written: list[int]) -> list[int]:
+def _claim_follow_ups(written: list[int], job) -> list[int]:
     if not written:
         return []
-    from rq import get_current_job
-
-    job = get_current_job()
     claimed = _claim(written, None, utcnow(), job_id=job.id if job is not None else None)
     db.session.commit()
     return claimed
 
 
-def _run_batch(message_ids: list[int]) -> tuple[list[int], Exception | None]:
+def _run_batch(message_ids: list[int], job) -> tuple[list[int], Exception | None]:
     """(ids of the messages its jobs wrote and committed, the first failure)."""
-    from rq import get_current_job
-
     written: list[OutboxMessage] = []
     token = _written_by_jobs.set(written)
     try:
-        failure = _run_handlers(message_ids, get_current_job())
+        failure = _run_handlers(message_ids, job)
     finally:
         _written_by_jobs.reset(token)
     # Committed rows keep their identity; rows of a rolled-back job have none.
@@ -386,13 +381,10 @@ def _run_handlers(message_ids: list[int], job) -> Exception | None:
 
 
 def relay_after_commit() -> None:
-    """Relay now, in this process; a queue outage must never fail the caller. Jobs may write
-    messages of their own (the receipt job its text): on until nothing is due, as the relay
-    loop goes on, within a bound a job re-queuing itself cannot turn into a hang."""
+    """Relay now, in this process; a queue outage must never fail the caller. What the jobs
+    write in turn (the receipt job's text) is run by their batch (process_outbox_batch)."""
     try:
-        for _ in range(INLINE_ROUNDS):
-            if not relay_pending():
-                break
+        relay_pending()
     except Exception:
         db.session.rollback()
         log.exception("outbox relay failed; the tick will retry")

@@ -89,7 +89,9 @@ def send_first_code(case_id: int) -> None:
 
 def _send_first_codes(calls: list[list]) -> dict[int, Exception]:
     """The batch form: one SELECT of the cases still without a code and one commit. A
-    failure fails the batch; its retry skips the cases that got their code."""
+    failure fails the batch; its retry skips the cases that got their code. Each code is
+    sent within the same per-number window as "send a new code" (issue 11.8: filings were a
+    way round it); past it the tracking page offers a new code once the window has room."""
     case_ids = [case_id for case_id, *_ in calls]
     has_code = (
         select(PhoneVerification.id)
@@ -104,24 +106,13 @@ def _send_first_codes(calls: list[list]) -> dict[int, Exception]:
 
     def issue_codes():
         for case in waiting:
-            send_code_on_filing(case, now=case.created_at)
+            # The window's count and the new row in one statement.
+            _issue(case, case.created_at, within_window=True)
 
     return commit_all_or_none(case_ids, issue_codes)
 
 
 send_first_code.batch = _send_first_codes
-
-
-def send_code_on_filing(case: Case, *, now: datetime) -> SendResult | None:
-    """The first code, within the same per-number window as "send a new code" (issue 11.8:
-    filings were a way round it); past it the tracking page offers a new code once the
-    window has room again."""
-    if case.source not in CODE_ON_FILING_SOURCES:
-        return None
-    # The window's count and the new row in one statement (a filing's round trips count).
-    if _issue(case, now, within_window=True) is None:
-        return SendResult.RATE_LIMITED
-    return SendResult.SENT
 
 
 def send_new_code(case: Case, *, now: datetime) -> SendResult:
