@@ -22,7 +22,12 @@ from complaints.notices.events import base_event
 from complaints.notices.fallback import email_instead
 from complaints.notices.models import DeliveryStatus, Notification
 from complaints.notices.optouts import OPTED_OUT, is_opted_out, record_opt_out
-from complaints.notices.services import NOT_RESENDABLE, REDACTED, notify_case_received
+from complaints.notices.services import (
+    NOT_RESENDABLE,
+    REDACTED,
+    notify_case_received,
+    read_sms_facts,
+)
 from complaints.outbox.services import commit_all_or_none
 from notifications.base import DeliveryError, OutgoingMessage
 from notifications.registry import create_channel
@@ -280,6 +285,7 @@ def _send_receipts(calls: list[list]) -> dict[int, Exception]:
     ).all()
 
     def queue_receipts():
+        read_sms_facts(case.tourist_phone for case in cases)
         for case in cases:
             notify_case_received(case, tracking_url=links[case.id])
 

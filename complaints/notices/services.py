@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, literal, select, union_all
 
 from complaints.cases.models import Case, CaseEvent
 from complaints.cases.reasons import reason_for_reader
@@ -201,6 +201,32 @@ def _sms_facts(phone: str) -> _SmsFacts:
     return known[phone]
 
 
+def read_sms_facts(phones) -> None:
+    """A batch's numbers read together: one statement for the batch instead of one per number
+    (a worker's batch of receipts or codes texts a rush's many numbers). Kept for the
+    transaction, as `_sms_facts` keeps what it reads."""
+    known = db.session.info.setdefault("sms_facts", {})
+    missing = sorted({phone for phone in phones if phone} - known.keys())
+    if not missing:
+        return
+    since = utcnow() - timedelta(hours=1)
+    opted_out = select(SmsOptOut.phone.label("phone"), literal(1).label("opted_out"), literal(0))
+    sent = select(Notification.recipient, literal(0), func.count(Notification.id)).group_by(
+        Notification.recipient
+    )
+    rows = db.session.execute(
+        union_all(
+            opted_out.where(SmsOptOut.phone.in_(missing)),
+            _sent_filter(sent, Notification.recipient.in_(missing), since),
+        )
+    ).all()
+    facts = {phone: _SmsFacts(False, 0) for phone in missing}
+    for phone, opted, count in rows:
+        facts[phone].opted_out |= bool(opted)
+        facts[phone].sent_last_hour += count
+    known.update(facts)
+
+
 @functools.cache
 def _sms_facts_query():
     """Built once: every filing asks it."""
@@ -217,9 +243,15 @@ def _sent_last_hour(phone: str, now: datetime):
 
 
 def _sent_since(phone, since):
-    return select(func.count(Notification.id)).where(
+    return _sent_filter(select(func.count(Notification.id)), Notification.recipient == phone, since)
+
+
+def _sent_filter(query, to_whom, since):
+    """Texts that count toward a number's hourly budget (one definition for one number and
+    for a batch's)."""
+    return query.where(
         Notification.channel == SMS,
-        Notification.recipient == phone,
+        to_whom,
         Notification.created_at > since,
         Notification.error_code.is_distinct_from(SMS_BUDGET_SPENT),
     )

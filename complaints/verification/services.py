@@ -24,7 +24,7 @@ from complaints.database import bound_params, bound_values, utcnow
 from complaints.extensions import db
 from complaints.notices.models import Audience
 from complaints.notices.rendering import language_or_default, render_message
-from complaints.notices.services import queue_notification
+from complaints.notices.services import queue_notification, read_sms_facts
 from complaints.outbox.services import add_outbox_message, commit_all_or_none
 from complaints.verification.models import PhoneVerification
 from notifications.base import DeliveryError
@@ -105,6 +105,7 @@ def _send_first_codes(calls: list[list]) -> dict[int, Exception]:
     ).all()
 
     def issue_codes():
+        read_sms_facts(case.tourist_phone for case in waiting)
         for case in waiting:
             # The window's count and the new row in one statement.
             _issue(case, case.created_at, within_window=True)

@@ -64,3 +64,55 @@ def test_only_mobile_numbers_of_allowed_calling_codes_are_accepted(app, client, 
         assert client.post(f"/s/{token}/complain", data=data).status_code == 303
     finally:
         app.config["SMS_ALLOWED_COUNTRY_CODES"] = frozenset()
+
+
+def test_a_workers_batch_reads_its_numbers_once_and_keeps_their_budgets(app, seeded, monkeypatch):
+    """The worker's batch of a rush's receipts (or codes) reads every number's opt-out and
+    hourly count in one statement, not one per tourist, and holds back what it would hold
+    back one filing at a time."""
+    from complaints.notices.events import base_event
+    from complaints.notices.jobs import send_receipt
+    from complaints.notices.optouts import OPTED_OUT, record_opt_out
+    from complaints.notices.services import RECEIPT_JOB
+    from complaints.outbox.models import OutboxMessage
+    from complaints.verification.services import FIRST_CODE_JOB, send_first_code
+    from tests.app import helpers
+    from tests.app.test_filing_cost import Counter
+
+    monkeypatch.setitem(app.config, "SMS_PER_NUMBER_PER_HOUR", 3)
+    monkeypatch.setitem(app.config, "VERIFY_SENDS_PER_NUMBER", 100)
+    opted_out, twice, once = "+8613800000001", "+8613800000002", "+8613800000003"
+    record_opt_out(opted_out, "test")
+    db.session.commit()
+    outlet, now = outlet_named("Ah Hai"), utcnow()
+    for phone in (opted_out, twice, twice, once):
+        helpers.file_case(outlet, now=now, phone=phone, run_jobs=False)
+
+    def calls(job):
+        query = select(OutboxMessage.payload).where(OutboxMessage.job == job)
+        return [payload["args"] for payload in db.session.scalars(query.order_by(OutboxMessage.id))]
+
+    counter = Counter(db.engine)
+    try:
+        receipts, codes = calls(RECEIPT_JOB), calls(FIRST_CODE_JOB)
+        counter.reset()
+        assert send_receipt.batch(receipts) == {}
+        assert send_first_code.batch(codes) == {}
+    finally:
+        counter.close()
+    fact_reads = [s for s in counter.statements if "sms_opt_outs" in s]
+    assert len(fact_reads) == 2  # one per batch form, for all four filings
+
+    def texts(phone):
+        query = select(Notification).where(
+            Notification.recipient == phone, Notification.channel == "sms"
+        )
+        return db.session.scalars(query).all()
+
+    assert [n.error_code for n in texts(opted_out)] == [OPTED_OUT, OPTED_OUT]
+    # Two receipts and two codes against a budget of three: the last code is held back.
+    held = [n for n in texts(twice) if n.error_code == SMS_BUDGET_SPENT]
+    assert len(texts(twice)) == 4
+    assert [base_event(n.event_key) for n in held] == ["phone_code"]
+    assert {n.status for n in texts(once)} == {DeliveryStatus.PENDING}
+    assert len(texts(once)) == 2
