@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from complaints import extensions
-from complaints.config import load_config
+from complaints.config import engine_options, load_config
 from complaints.database import include_in_autogenerate
 from complaints.input_guard import register_input_guard
 from complaints.languages import LANGUAGE_NAMES, from_accept_language, html_lang
@@ -44,6 +44,11 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(load_config(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):
+        # For the database in use: an override of the URI (tests, benches) changes the dialect.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_PARALLEL_WORKERS"]
+        )
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     _check_policies(app)
     logging.basicConfig(

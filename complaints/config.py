@@ -68,6 +68,10 @@ def load_config(instance_path: str, environ=None) -> dict:
     if replica_url and not replica_url.startswith("postgresql"):
         raise ConfigError("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica's URL")
 
+    parallel_workers = _int(environ, "DATABASE_PARALLEL_WORKERS", 0)
+    if parallel_workers < 0:
+        raise ConfigError(f"DATABASE_PARALLEL_WORKERS must be 0 or more, got {parallel_workers}")
+
     public_base_url = environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     if not public_base_url and env == "development":
         # `make run` records the address it serves, so `flask outlets list` in another shell
@@ -82,7 +86,9 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SECRET_KEY": secret,
         "QR_SIGNING_KEY": qr_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        # Computed again by create_app from the URI in use (complaints.app.register_config).
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url, parallel_workers),
+        "DATABASE_PARALLEL_WORKERS": parallel_workers,
         # Optional hot standby for console lists, analytics, exports, API reads (replica.py).
         "DATABASE_REPLICA_URL": replica_url,
         "REDIS_URL": environ.get("REDIS_URL", ""),
@@ -242,11 +248,21 @@ def _json(environ, name: str) -> dict:
     return value
 
 
-def _engine_options(database_url: str) -> dict:
+def engine_options(database_url: str, parallel_workers: int) -> dict:
+    """Also the replica's (complaints.replica).
+
+    PostgreSQL's parallel query is off for the app's connections unless DATABASE_PARALLEL_WORKERS
+    says otherwise: the app's reads are keyset pages of 26 rows, and where the planner misjudged
+    how many rows a filter drops (a text or district filter on the console queue) it chose a
+    Gather Merge whose workers took ~7 ms to start, 3 to 10 times the statement run alone
+    (bench/RESULTS.md, "Console queue at a million cases"). Whole-table reports read rollups."""
     if database_url.startswith("sqlite"):
         # Several threads (the dev server, browser tests) share the file; wait instead of failing.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"options": f"-c max_parallel_workers_per_gather={parallel_workers}"},
+    }
 
 
 def _served_url(instance_path: str) -> str:

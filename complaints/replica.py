@@ -173,7 +173,8 @@ def register_replica(app: Flask) -> None:
     url = app.config.get("DATABASE_REPLICA_URL")
     if not url:
         return
-    options = {"pool_pre_ping": True}
+    # The primary's options (pre-ping, parallel query setting): the same reads run on both.
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     app.extensions[_ENGINE] = create_engine(url, **options)
     for name, listener in (
         ("after_flush", _note_write),

@@ -97,3 +97,29 @@ def test_policies_come_from_json_and_bad_ones_stop_the_start(tmp_path):
                 "UPLOAD_DIR": str(tmp_path / "up"),
             }
         )
+
+
+@pytest.mark.postgres
+def test_postgres_plans_the_apps_reads_without_parallel_workers(app):
+    """Parallel workers took ~7 ms to start for the console queue's 26-row pages, 3 to 10 times
+    the statement run alone (bench/RESULTS.md): off unless DATABASE_PARALLEL_WORKERS says so."""
+    from sqlalchemy import text
+
+    from complaints.extensions import db
+    from tests import services as test_services
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            test_services.missing("PostgreSQL's planner settings need PostgreSQL (DATABASE_URL)")
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        db.session.rollback()
+
+
+def test_parallel_workers_can_be_allowed_and_nonsense_is_refused(tmp_path):
+    postgres = {"DATABASE_URL": "postgresql://anxin@db.internal/anxin"}
+    config = load_config(str(tmp_path), {**postgres, "DATABASE_PARALLEL_WORKERS": "2"})
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert options == "-c max_parallel_workers_per_gather=2"
+    for nonsense in ("-1", "two"):
+        with pytest.raises(ConfigError, match="DATABASE_PARALLEL_WORKERS"):
+            load_config(str(tmp_path), {**postgres, "DATABASE_PARALLEL_WORKERS": nonsense})

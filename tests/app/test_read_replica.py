@@ -4,7 +4,7 @@ writer reads its own writes from the primary."""
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from complaints.database import utcnow
 from complaints.extensions import db
@@ -62,7 +62,6 @@ def _replicated_app(cluster, tmp_path, **config):
             "UPLOAD_DIR": str(tmp_path),
             "PUBLIC_BASE_URL": "http://anxin.test",
             "REDIS_URL": "",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
             **config,
         }
     )
@@ -112,6 +111,8 @@ def test_lists_read_the_replica_and_the_writer_reads_its_own_writes(cluster, rep
     with ReplicaReads(replica) as reads:
         assert _mediation(other) == []
     assert reads.count > 0  # the list came from the replica
+    with replica.connect() as connection:  # planned as on the primary (config.engine_options)
+        assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
 
     cluster.sql("replica", "SELECT pg_wal_replay_pause()")
     try:
