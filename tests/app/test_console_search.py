@@ -103,6 +103,32 @@ def test_a_two_character_word_the_statistics_call_common_is_left_to_the_walk(
     assert sum("anxin_bigrams" in s for s in statements.sent) == 1
 
 
+def test_a_phrase_of_common_bigrams_skips_its_lookup_and_a_rare_one_keeps_it(
+    client, described, monkeypatch
+):
+    """A Chinese phrase whose every bigram is common is walked without a lookup that would
+    stop at MAX_IDS + 1 matches only to be dropped; a phrase with a rare bigram is looked up."""
+    rare, common = described
+    if db.engine.dialect.name != "postgresql":
+        test_services.missing("DATABASE_URL is not a PostgreSQL URL")
+    monkeypatch.setattr(search, "MAX_IDS", 2)
+    monkeypatch.setattr(search, "COMMON_PHRASE_MARGIN", 1)
+    monkeypatch.setattr(search, "BIGRAM_STATS_SECONDS", 0)
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE cases"))
+    sign_in(client)
+    with Statements() as statements:
+        page = client.get("/console/?q=短斤少两").get_data(as_text=True)
+    assert sorted(numbers(page)) == sorted(c.number for c in common)
+    # No lookup: every statement is a per-state walk filtering by the phrase itself.
+    looked_up = [s for s in statements.sent if "LIKE" in s.upper() and "case_deadlines" not in s]
+    assert looked_up == []
+    with Statements() as statements:
+        page = client.get("/console/?q=拒开发票").get_data(as_text=True)
+    assert numbers(page) == [rare.number]
+    assert sum("LIKE" in s.upper() for s in statements.sent) == 1  # the lookup, then by id
+
+
 def test_merchant_names_are_looked_up_once_per_request(client, described):
     rare, _ = described
     sign_in(client)
