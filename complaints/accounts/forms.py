@@ -1,12 +1,13 @@
 """The staff login form (CSRF-protected like every form, by Flask-WTF)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from complaints.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = EmailField(
         _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=255)]
     )
@@ -16,11 +17,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """No fields: only the CSRF token, so another site cannot sign a user out."""
 
 
-class UnlockForm(FlaskForm):
+class UnlockForm(Form):
     """Ask for the e-mailed link that ends sign-in waits."""
 
     email = EmailField(

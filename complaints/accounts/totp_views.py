@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, user_logged_in, user_logged_out
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -28,6 +27,7 @@ from complaints.accounts import totp
 from complaints.accounts.views import _landing, _safe_next
 from complaints.database import utcnow
 from complaints.extensions import db, limiter
+from complaints.forms import Form
 from complaints.merchants.qrcodes import qr_svg
 
 bp = Blueprint("totp", __name__)
@@ -39,7 +39,7 @@ OPEN_ENDPOINTS = frozenset(
 )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         _l("Code from the authenticator app, or a recovery code"),
         validators=[DataRequired(_l("Enter the code.")), Length(max=20)],

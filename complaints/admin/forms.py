@@ -1,7 +1,6 @@
 """Admin forms. Cell rules are the import's (complaints.admin.validators): one set of rules."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
 from complaints.admin import validators
 from complaints.admin.outlet_import import LATITUDE, LONGITUDE
 from complaints.categories import Category
+from complaints.forms import Form
 
 
 def _cell(parse):
@@ -50,7 +50,7 @@ def _coordinate(low, high):
 REASON = _l("Why (kept in the audit log)")
 
 
-class OutletForm(FlaskForm):
+class OutletForm(Form):
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=128)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=160)])
     category = SelectField(
@@ -86,7 +86,7 @@ class AdminOutletForm(OutletForm):
     uscc = StringField(_l("Enterprise code (USCC)"), validators=[DataRequired(), Length(max=40)])
 
 
-class EnterpriseForm(FlaskForm):
+class EnterpriseForm(Form):
     uscc = StringField(
         _l("Unified Social Credit Code"), validators=[DataRequired(), Length(max=40)]
     )
@@ -128,7 +128,7 @@ class EnterpriseForm(FlaskForm):
         }
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     kind = SelectField(
         _l("What the file holds"),
         choices=[
@@ -148,7 +148,7 @@ class ImportForm(FlaskForm):
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     slug = StringField(
         _l("Short name (letters, digits, hyphens)"),
         validators=[
@@ -177,7 +177,7 @@ class AgencyForm(FlaskForm):
 ANY = SelectChoice("", _l("Any"))
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(Form):
     division_code = SelectField(_l("Administrative division"), validate_choice=True)
     category = SelectField(
         _l("Category"), choices=[ANY, *[SelectChoice(c.value, c.label) for c in Category]]
@@ -187,11 +187,11 @@ class RoutingRuleForm(FlaskForm):
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class RemoveRuleForm(FlaskForm):
+class RemoveRuleForm(Form):
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(Form):
     class Meta:
         csrf = False  # a GET question that changes nothing
 
@@ -213,7 +213,7 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 
 
-class InviteStaffForm(FlaskForm):
+class InviteStaffForm(Form):
     email = StringField(_l("Email"), validators=[DataRequired(), _cell(validators.email)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=128)])
     role = SelectField(_l("Role"), choices=_role_choices())
@@ -221,13 +221,13 @@ class InviteStaffForm(FlaskForm):
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(Form):
     role = SelectField(_l("Role"), choices=_role_choices())
     agency = SelectField(_l("Agency"), validators=[InputRequired(_l("Choose an agency."))])
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     kind = SelectField(
         _l("Policy"),
         choices=[
@@ -247,7 +247,7 @@ class PolicyForm(FlaskForm):
     reason = StringField(REASON, validators=[DataRequired(_l("Say why.")), Length(max=500)])
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(Form):
     day = DateField(_l("Day"), validators=[InputRequired(_l("Choose a day."))])
     kind = SelectField(
         _l("The day is"),
@@ -262,7 +262,7 @@ class CalendarDayForm(FlaskForm):
     )
 
 
-class CalendarYearForm(FlaskForm):
+class CalendarYearForm(Form):
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2020, 2100)])
     note = StringField(
         _l("Notice it follows (e.g. 国办发明电〔2026〕X号)"),

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -18,11 +17,12 @@ from complaints.cases.models import Case
 from complaints.console.presenters import STATE_LABELS
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.forms import Form
 
 bp = Blueprint("alerts", __name__, url_prefix="/console/alerts")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(_l("Note"), validators=[Length(max=services.MAX_NOTE)])
 
 

@@ -1,14 +1,15 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
+
+from complaints.forms import Form
 
 MAX_DAYS = 366
 
 
-class AnalyticsFilterForm(FlaskForm):
+class AnalyticsFilterForm(Form):
     """GET filters of the analytics page: no CSRF, nothing changes."""
 
     class Meta:

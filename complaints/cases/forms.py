@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,6 +31,7 @@ from complaints.cases.models import Remedy
 from complaints.categories import Category
 from complaints.clock import local_today
 from complaints.database import utcnow
+from complaints.forms import Form
 from complaints.languages import LANGUAGE_NAMES
 from workflows.deadlines import is_contract_barred, is_time_barred
 from workflows.policy import Policy
@@ -117,7 +117,7 @@ def _check_sms_policy(number) -> None:
         )
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     submission_key = HiddenField()
     outlet_code = SelectField(_l("Which outlet"), choices=[], validate_choice=False)
     category = SelectField(

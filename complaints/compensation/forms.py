@@ -1,17 +1,17 @@
 """Small forms for the fund console and the tourist's request; CSRF on every one."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from complaints.cases.forms import MoneyField
 from complaints.compensation.payee import METHOD_LABELS, PayeeInvalid, parse_payee
+from complaints.forms import Form
 
 MAX_REASON = 2000
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """Approve, reject or deduct: a fund manager always says why."""
 
     reason = TextAreaField(
@@ -23,7 +23,7 @@ class ReasonForm(FlaskForm):
     )
 
 
-class ReferenceForm(FlaskForm):
+class ReferenceForm(Form):
     """A bank transfer reference: the payout made, or the merchant's repayment received."""
 
     reference = StringField(
@@ -32,11 +32,11 @@ class ReferenceForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A button: only the CSRF token."""
 
 
-class PayeeForm(FlaskForm):
+class PayeeForm(Form):
     """Where the fund pays: checked as one (the account's format depends on the method)."""
 
     payee_method = RadioField(

@@ -12,7 +12,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import StringField, TextAreaField
@@ -29,6 +28,7 @@ from complaints.credit.queries import public_standing
 from complaints.credit.services import CreditRuleError
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.forms import Form
 from complaints.geo.models import Division
 from complaints.merchants.models import Enterprise
 from complaints.replica import reads_from_replica
@@ -44,7 +44,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class MerchantSearchForm(FlaskForm):
+class MerchantSearchForm(Form):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -55,7 +55,7 @@ class MerchantSearchForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         filters=[_strip],

@@ -5,7 +5,6 @@ re-rendered page shows errors next to the action that was tried.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -15,6 +14,7 @@ from complaints.console.panels import VISIBILITY, VISIBILITY_LABELS
 from complaints.console.presenters import GROUND_LABELS
 from complaints.console.queries import QueueFilters
 from complaints.console.worklist import BULK_ACTIONS, SORTS, TABS
+from complaints.forms import Form
 from complaints.portal.messages import MAX_MESSAGE
 from complaints.presentation import legal_basis_label
 from workflows.machine import CASE_TRANSITIONS, Transition
@@ -45,11 +45,11 @@ CONSOLE_TRIGGERS = frozenset(
 )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     trigger_name = ""
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     """GET filters of the queue: no CSRF, nothing changes."""
 
     class Meta:
@@ -158,7 +158,7 @@ def action_form(
     return Form(prefix=trigger, **kwargs)
 
 
-class MessageForm(FlaskForm):
+class MessageForm(Form):
     """A regulator's message in the case thread, and who may read it."""
 
     body = TextAreaField(
@@ -179,13 +179,13 @@ class MessageForm(FlaskForm):
         return VISIBILITY[self.visibility.data]
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     """Which of the two flagged cases survives; the other is closed as its copy."""
 
     keep = StringField(validators=[DataRequired()])
 
 
-class BulkForm(FlaskForm):
+class BulkForm(Form):
     """One action on the ticked cases of the queue page."""
 
     action = SelectField(
@@ -217,7 +217,7 @@ class BulkForm(FlaskForm):
         return ok
 
 
-class SavedFilterForm(FlaskForm):
+class SavedFilterForm(Form):
     name = StringField(
         _l("Name of this view"),
         validators=[DataRequired(_l("Give the view a name.")), Length(max=80)],

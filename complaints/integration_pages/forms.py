@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from complaints.forms import Form
 from complaints.hooks_out.services import EVENT_TYPES
 
 
@@ -12,7 +12,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Name the key.")), Length(max=128)])
     partner = StringField(
         _l("Partner platform (leave empty for a key of this agency)"),
@@ -27,7 +27,7 @@ class ApiKeyForm(FlaskForm):
     )
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(Form):
     url = StringField(
         _l("Receiver address (https://…)"),
         validators=[DataRequired(_l("Enter the address.")), Length(max=500)],
@@ -42,5 +42,5 @@ class EndpointForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Buttons (revoke, rotate, replay…): only the CSRF token."""

@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from complaints.forms import Form
 
-class MerchantSearchForm(FlaskForm):
+
+class MerchantSearchForm(Form):
     class Meta:
         csrf = False  # a GET search changes nothing
 

@@ -12,7 +12,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice, SelectField, TextAreaField
@@ -26,6 +25,7 @@ from complaints.credit.queries import public_standing
 from complaints.credit.services import CreditRuleError
 from complaints.database import utcnow
 from complaints.extensions import db
+from complaints.forms import Form
 from complaints.input_guard import is_id
 from complaints.portal.blueprints import merchant_bp
 from complaints.presentation import local_time
@@ -39,7 +39,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RepairApplicationForm(FlaskForm):
+class RepairApplicationForm(Form):
     entry = SelectField(
         _l("Entry to repair"),
         choices=[],  # filled by the view from the merchant's own record

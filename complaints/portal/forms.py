@@ -5,7 +5,6 @@ page shows the errors next to the action that was tried (as in the regulator con
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -30,19 +29,20 @@ from wtforms.validators import (
 from complaints.accounts.services import MIN_PASSWORD_LENGTH
 from complaints.cases.forms import MoneyField
 from complaints.cases.models import EvidenceKind
+from complaints.forms import Form
 from complaints.portal.messages import MAX_MESSAGE
 from complaints.portal.ratings import MAX_COMMENT
 
 MAX_TEXT = 2000
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     amount = MoneyField(
         _l("Amount refunded (CNY)"), validators=[DataRequired(_l("Enter the amount you refund."))]
     )
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     amount = MoneyField(_l("Amount offered (CNY)"), validators=[Optional()])
     terms = TextAreaField(_l("Terms"), validators=[Optional(), Length(max=MAX_TEXT)])
 
@@ -51,7 +51,7 @@ class OfferForm(FlaskForm):
             raise ValidationError(_l("Offer an amount, terms, or both."))
 
 
-class DisputeForm(FlaskForm):
+class DisputeForm(Form):
     reason = TextAreaField(
         _l("Why you dispute the complaint"),
         validators=[DataRequired(_l("Say why you dispute the complaint.")), Length(max=MAX_TEXT)],
@@ -65,11 +65,11 @@ ACTION_FORMS = {
 }
 
 
-def action_form(trigger: str) -> FlaskForm:
+def action_form(trigger: str) -> Form:
     return ACTION_FORMS[trigger](prefix=trigger)
 
 
-class StageEvidenceForm(FlaskForm):
+class StageEvidenceForm(Form):
     kind = SelectField(
         _l("What it is"),
         choices=[],  # filled by the view with translated labels
@@ -83,11 +83,11 @@ class StageEvidenceForm(FlaskForm):
         return self
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """Only the CSRF token: buttons that change something (remove a staged file)."""
 
 
-class MerchantMessageForm(FlaskForm):
+class MerchantMessageForm(Form):
     body = TextAreaField(
         _l("Message"),
         validators=[DataRequired(_l("Write a message first.")), Length(max=MAX_MESSAGE)],
@@ -95,7 +95,7 @@ class MerchantMessageForm(FlaskForm):
     regulator_only = BooleanField(_l("Only for the regulator (the tourist will not see it)"))
 
 
-class RotateForm(FlaskForm):
+class RotateForm(Form):
     reason = StringField(
         _l("Why replace this code"),
         validators=[DataRequired(_l("Say why the code is replaced.")), Length(max=500)],
@@ -107,7 +107,7 @@ def rotate_form(outlet) -> RotateForm:
     return RotateForm(prefix=f"rotate-{outlet.code}")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         _l("Email"), validators=[DataRequired(_l("Enter an email address.")), Length(max=255)]
     )
@@ -116,7 +116,7 @@ class InviteForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         validators=[
@@ -137,7 +137,7 @@ class SetPasswordForm(FlaskForm):
 # --- the tourist's forms (the tracking page) -------------------------------------------------
 
 
-class OfferAnswerForm(FlaskForm):
+class OfferAnswerForm(Form):
     offer_id = HiddenField(validators=[DataRequired()])
     note = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=MAX_TEXT)])
 
@@ -149,7 +149,7 @@ class OfferAnswerForm(FlaskForm):
             return None
 
 
-class RatingForm(FlaskForm):
+class RatingForm(Form):
     score = RadioField(
         _l("How well was your complaint handled?"),
         choices=[SelectChoice(str(n), str(n)) for n in range(1, 6)],
@@ -160,7 +160,7 @@ class RatingForm(FlaskForm):
     )
 
 
-class TouristMessageForm(FlaskForm):
+class TouristMessageForm(Form):
     body = TextAreaField(
         _l("Message"),
         validators=[DataRequired(_l("Write a message first.")), Length(max=MAX_MESSAGE)],

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from complaints.cases.forms import to_e164
+from complaints.forms import Form
 from complaints.supervision.models import InspectionResult
 
 RESULT_LABELS = {
@@ -21,7 +21,7 @@ RESULT_LABELS = {
 }
 
 
-class InspectionForm(FlaskForm):
+class InspectionForm(Form):
     """The inspection; the checklist's boxes are read from the request by their keys."""
 
     findings = TextAreaField(

@@ -3,16 +3,16 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from complaints.cases.forms import to_e164
+from complaints.forms import Form
 
 CASE_NUMBER = re.compile(r"^HN-\d{6}-\d{8}-\d{6}$")
 
 
-class FindCaseForm(FlaskForm):
+class FindCaseForm(Form):
     number = StringField(
         _l("Case number"),
         validators=[DataRequired(_l("Enter the case number from your text message."))],

@@ -259,6 +259,35 @@ def test_complaint_form_errors_are_chinese(client, seeded, zh):
     assert _zh(zh, banner) in html
 
 
+def test_wtforms_own_messages_are_translated_and_parsed_once_per_language(
+    client, seeded, monkeypatch
+):
+    """WTForms' own messages (a required field left empty) come from its catalogue, which the
+    app parses once per process and language, not in every request (Flask-WTF's default)."""
+    from babel import support
+
+    from complaints.forms import wtforms_translations
+    from tests.app.test_admin_screens import ADMIN, _csrf
+    from tests.app.test_console_support import sign_in
+
+    loads = []
+    load = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations, "load", lambda *a, **k: loads.append(k.get("domain")) or load(*a, **k)
+    )
+    wtforms_translations.cache_clear()
+    sign_in(client, ADMIN)
+    data = _csrf(client, "/admin/agencies/new")
+    data.update(slug="amr-460203-taxi", name_zh="", name_en="Jiyang taxi office", reason="pilot")
+    for _ in range(2):
+        response = client.post("/admin/agencies/new", data=data, headers=ZH_HEADERS)
+        assert response.status_code == 422
+        assert error_for(response.get_data(as_text=True), "name_zh") == ["该字段是必填字段。"]
+    english = client.post("/admin/agencies/new?lang=en", data=data)
+    assert error_for(english.get_data(as_text=True), "name_zh") == ["This field is required."]
+    assert loads.count("wtforms") == 2  # Chinese once for both requests, then English once
+
+
 def test_sms_notice_is_chinese(app, zh):
     msgid = (
         "%(code)s is your code to confirm your phone number for complaint %(number)s. "
