@@ -180,11 +180,13 @@ class CpuMeter:
     """CPU seconds spent during a run by the app (gunicorn master and workers), PostgreSQL
     (the backends connected to the bench database plus the server's own background processes:
     WAL writer, checkpointer, ...; not other databases' backends) and wrk (this process's
-    waited-for children), and how busy the whole machine was. Read from /proc before and
-    after the run, per process, so a backend that appears meanwhile counts from zero."""
+    waited-for children), the `flask worker` when one delivers beside the app, and how busy
+    the whole machine was. Read from /proc before and after the run, per process, so a backend
+    that appears meanwhile counts from zero."""
 
-    def __init__(self, gunicorn_pid: int, conninfo: str, database: str):
+    def __init__(self, gunicorn_pid: int, conninfo: str, database: str, worker_pid=None):
         self.gunicorn_pid = gunicorn_pid
+        self.worker_pid = worker_pid
         self.conninfo = conninfo
         self.database = database
         self.tick = os.sysconf("SC_CLK_TCK")
@@ -229,6 +231,7 @@ class CpuMeter:
         return {
             "app": {pid: processes[pid][1] for pid in app if pid in processes},
             "postgres": {pid: processes[pid][1] for pid in postgres if pid in processes},
+            "worker": {pid: processes[pid][1] for pid in (self.worker_pid,) if pid in processes},
             "wrk": children_usage.ru_utime + children_usage.ru_stime,
             "busy": (sum(cpu[:8]) - cpu[3] - cpu[4]) / self.tick,  # all but idle and iowait
             "all": sum(cpu[:8]) / self.tick,
@@ -249,6 +252,7 @@ class CpuMeter:
         spent = {
             "app": self._seconds("app"),
             "postgres": self._seconds("postgres"),
+            "worker": self._seconds("worker"),
             "wrk": self.after["wrk"] - self.before["wrk"],
         }
         out = {key: value * 1000 / max(requests, 1) for key, value in spent.items()}

@@ -199,17 +199,19 @@ def render(
         "",
         "From /proc, before and after each measured run: the app is gunicorn's master and "
         "workers; PostgreSQL is the backends of the bench database plus the server's "
-        "background processes (WAL writer, checkpointer, ...). 'Others' is CPU used by "
-        "anything else on the machine meanwhile (a disturbed run shows there).",
+        "background processes (WAL writer, checkpointer, ...); the worker is the `flask "
+        "worker` delivering beside the app (Redis on only). 'Others' is CPU used by anything "
+        "else on the machine meanwhile (a disturbed run shows there).",
         "",
-        "| scenario | app | PostgreSQL | wrk | machine busy | others |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| scenario | app | PostgreSQL | worker | wrk | machine busy | others |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ORDER:
         c = results[name].cpu
+        worker = f"{c['worker']:.2f} ms" if c.get("worker") else "-"
         lines.append(
-            f"| {name} | {c['app']:.2f} ms | {c['postgres']:.2f} ms | {c['wrk']:.2f} ms | "
-            f"{c['machine_busy']:.0%} | {c['others_share']:.0%} |"
+            f"| {name} | {c['app']:.2f} ms | {c['postgres']:.2f} ms | {worker} | "
+            f"{c['wrk']:.2f} ms | {c['machine_busy']:.0%} | {c['others_share']:.0%} |"
         )
     lines += [
         "",

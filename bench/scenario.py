@@ -96,7 +96,9 @@ def load(name, server, path, script, args, db, *, counted_sql=None, probe=None):
         probe.start()
     with (
         loadgen.WaitSampler(db.url, db.name) as sampler,
-        loadgen.CpuMeter(server.process.pid, db.url, db.name) as cpu,
+        loadgen.CpuMeter(
+            server.process.pid, db.url, db.name, probe.worker.process.pid if probe else None
+        ) as cpu,
     ):
         result = loadgen.run_wrk(command, cwd=str(ROOT))
     if probe:

@@ -77,3 +77,19 @@ def test_flame_frames_are_our_functions_by_samples(tmp_path):
     ]
     assert frames[0].samples == 400
     assert flamegraph.top_frames(Path(tmp_path / "missing.svg")) == []
+
+
+def test_the_worker_beside_the_app_is_its_own_cpu_column_not_others():
+    """The `flask worker` of the Redis-on run used to be counted as 'others', which then
+    called a quiet run disturbed."""
+    from bench.loadgen import CpuMeter
+
+    meter = CpuMeter(gunicorn_pid=1, conninfo="", database="", worker_pid=2)
+    tick = meter.tick
+    empty = {"app": {1: 0}, "postgres": {}, "worker": {2: 0}, "wrk": 0.0, "busy": 0.0, "all": 0.0}
+    meter.before = empty
+    meter.after = {**empty, "app": {1: tick}, "worker": {2: 2 * tick}, "busy": 3.0, "all": 4.0}
+    cpu = meter.per_request_ms(1000)
+    assert (cpu["app"], cpu["worker"], cpu["postgres"]) == (1.0, 2.0, 0.0)
+    assert cpu["machine_busy"] == 0.75
+    assert cpu["others_share"] == 0.0
