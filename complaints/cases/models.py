@@ -57,8 +57,12 @@ class Case(db.Model):
         # on PostgreSQL (a plain index on SQLite, which ignores the options).
         trigram_index("ix_cases_description_trgm", "description"),
         trigram_index("ix_cases_number_trgm", "number"),
-        # Duplicate candidates: an outlet's most recent cases, newest first.
-        Index("ix_cases_outlet_created", "outlet_id", "created_at"),
+        # Duplicate candidates: a place's most recent cases of a category, newest first. Every
+        # equality of that query is a key column, so PostgreSQL walks it backwards and stops
+        # after RECENT_AT_PLACE rows even when its statistics still call the place quiet (a
+        # rush at one stall); with fewer key columns it read all of the place's cases of the
+        # last 3 days and sorted them. Also serves every lookup by outlet (its first column).
+        Index("ix_cases_place_created", "outlet_id", "enterprise_id", "category", "created_at"),
         # The queue sorted by amount claimed (largest first) walks this backwards.
         Index("ix_cases_agency_amount", "agency_id", "amount_claimed_fen"),
         # The queue's tab counts and handlers' loads: index-only over an agency's open cases.
@@ -72,7 +76,7 @@ class Case(db.Model):
     source: Mapped[CaseSource] = mapped_column(enum_column_type(CaseSource, "case_source"))
 
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"))

@@ -116,29 +116,28 @@ def _candidates(case: Case, now: datetime) -> list[Row]:
     """At most MAX_CANDIDATES by phone and MAX_CANDIDATES at the same place, in one statement
     built once per database and kind of place (`_candidate_query`)."""
     statement = _candidate_query(db.session.get_bind().dialect.name, case.outlet_id is not None)
-    return list(
-        db.session.execute(
-            statement,
-            {
-                "case_id": case.id,
-                "phone": case.tourist_phone,
-                "phone_since": now - SAME_PHONE_WINDOW,
-                "enterprise_id": case.enterprise_id,
-                "outlet_id": case.outlet_id,
-                "category": case.category,
-                "place_since": now - SAME_OUTLET_WINDOW,
-                "description": case.description,
-                "max_candidates": MAX_CANDIDATES,
-                "recent_at_place": RECENT_AT_PLACE,
-            },
-        )
-    )
+    return list(db.session.execute(statement, candidate_parameters(case, now)))
+
+
+def candidate_parameters(case: Case, now: datetime) -> dict:
+    return {
+        "case_id": case.id,
+        "phone": case.tourist_phone,
+        "phone_since": now - SAME_PHONE_WINDOW,
+        "enterprise_id": case.enterprise_id,
+        "outlet_id": case.outlet_id,
+        "category": case.category,
+        "place_since": now - SAME_OUTLET_WINDOW,
+        "description": case.description,
+        "max_candidates": MAX_CANDIDATES,
+        "recent_at_place": RECENT_AT_PLACE,
+    }
 
 
 @functools.cache
 def _candidate_query(dialect_name: str, at_outlet: bool):
     """Same phone in the last week, newest first (`ix_cases_tourist_phone`). Same outlet and
-    category in the last 3 days (`ix_cases_outlet_created`): on PostgreSQL the most similar
+    category in the last 3 days (`ix_cases_place_created`): on PostgreSQL the most similar
     texts among the newest RECENT_AT_PLACE first (pg_trgm `similarity`), so a rush at one
     stall compares the closest stories, not merely the latest; elsewhere the newest first.
     """
