@@ -35,7 +35,10 @@ class MergeRefused(ValueError):
 
 
 def text_similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+    a, b = a.casefold(), b.casefold()
+    if a == b:  # a story filed twice word for word: what ratio() finds, without its search
+        return 1.0
+    return SequenceMatcher(None, a, b).ratio()
 
 
 FLAG_JOB = "complaints.duplicates.jobs.flag_duplicates_of"
@@ -74,19 +77,18 @@ def flag_possible_duplicates(cases: list[Case]) -> int:
 def _flags_for(case: Case, now: datetime) -> list[dict]:
     flags = []
     for earlier in _candidates(case, now):
-        reasons = []
-        similarity = text_similarity(case.description, earlier.description)
-        if earlier.tourist_phone == case.tourist_phone:
-            reasons.append("same_phone")
-        same_place = (earlier.outlet_id or 0) == (case.outlet_id or 0) and (
-            earlier.enterprise_id == case.enterprise_id
-        )
-        if (
-            same_place
+        same_phone = earlier.tourist_phone == case.tourist_phone
+        at_same_place = (
+            (earlier.outlet_id or 0) == (case.outlet_id or 0)
+            and earlier.enterprise_id == case.enterprise_id
             and earlier.category == case.category
             and earlier.created_at >= now - SAME_OUTLET_WINDOW
-            and similarity >= SIMILAR_TEXT
-        ):
+        )
+        if not (same_phone or at_same_place):
+            continue  # no reason can apply: the texts need not be compared
+        similarity = text_similarity(case.description, earlier.description)
+        reasons = ["same_phone"] if same_phone else []
+        if at_same_place and similarity >= SIMILAR_TEXT:
             reasons.append("same_outlet_similar_text")
         if reasons:
             flags.append(

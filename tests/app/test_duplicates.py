@@ -36,6 +36,18 @@ def test_same_outlet_and_similar_story_is_flagged_across_phones(seeded):
     assert flag.text_similarity >= 0.6
 
 
+def test_a_story_filed_again_word_for_word_scores_one_without_the_sequence_search():
+    from difflib import SequenceMatcher
+
+    from complaints.duplicates.services import text_similarity
+
+    story, retyped = "Charged 880 for a dish priced 88.", "CHARGED 880 for a dish priced 88."
+    assert text_similarity(story, retyped) == 1.0 == SequenceMatcher(None, story, story).ratio()
+    other = "Charged 880 for a dish priced 88 and refused a receipt."
+    expected = SequenceMatcher(None, story.casefold(), other.casefold()).ratio()
+    assert text_similarity(story, other) == expected < 1.0
+
+
 def test_checks_that_run_after_later_filings_flag_each_pair_once(seeded):
     # The check is an outbox job after the filing's commit: a busy worker may run it once
     # later complaints are in. The earlier case's check must not flag the later one.
