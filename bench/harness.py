@@ -81,6 +81,9 @@ class ScratchDatabase:
     def __exit__(self, *exc):
         import psycopg
 
+        from complaints.lookups import stop_listeners
+
+        stop_listeners(self.name)  # an app this process made would try the dropped database
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         self.log(f"dropped database {self.name}")

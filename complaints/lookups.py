@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from typing import ClassVar
@@ -70,6 +69,14 @@ class LookupCache:
         self.needs_listener = listen
         self.listening = False
         self.listener_pid: int | None = None
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        """End the listener (its database is about to go away): bypass the cache from now on."""
+        self.stopping.set()
+        self.listening = False
+        self.clear()
 
     def clear(self) -> None:
         with self.lock:
@@ -78,11 +85,14 @@ class LookupCache:
     def usable(self) -> bool:
         if not self.needs_listener:
             return True
+        if self.stopping.is_set():
+            return False
         if self.listener_pid != os.getpid():  # a fork: the parent's thread did not come along
             self.listener_pid = os.getpid()
             self.listening = False
             self.entries = {}
-            threading.Thread(target=self._listen, name="anxin-lookups", daemon=True).start()
+            self.thread = threading.Thread(target=self._listen, name="anxin-lookups", daemon=True)
+            self.thread.start()
         return self.listening
 
     def _listen(self) -> None:
@@ -90,21 +100,35 @@ class LookupCache:
 
         url = self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
         backoff = 0.5
-        while True:
+        while not self.stopping.is_set():
             try:
                 with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.clear()  # whatever changed while we were not listening
                     self.listening, backoff = True, 0.5
-                    for _notice in connection.notifies():
-                        self.clear()
+                    while not self.stopping.is_set():  # a second at a time, to notice stop()
+                        for _notice in connection.notifies(timeout=1.0):
+                            self.clear()
             except Exception as exc:  # any failure: bypass the cache until listening again
+                if self.stopping.is_set():
+                    break
                 level = logging.WARNING if backoff <= 1 else logging.DEBUG  # say it once
                 log.log(level, "lookup cache listener: %s; retrying in %.1fs", exc, backoff)
             self.listening = False
             self.clear()
-            time.sleep(backoff)
+            self.stopping.wait(backoff)
             backoff = min(backoff * 2, 30)
+        self.listening = False
+
+
+def stop_listeners(database: str | None = None) -> None:
+    """Stop the listeners of this process's caches (of one database, when named): before the
+    database is dropped (tests, benchmarks), which they would try again every 30 s for good."""
+    from sqlalchemy.engine import make_url
+
+    for cache in list(LookupCache.everywhere):
+        if database is None or make_url(cache.database_url).database == database:
+            cache.stop()
 
 
 def _cache() -> LookupCache:

@@ -50,6 +50,9 @@ def create_postgres_database(admin_url: str) -> tuple[str, str]:
 def drop_postgres_database(admin_url: str, name: str) -> None:
     import psycopg
 
+    from complaints.lookups import stop_listeners
+
+    stop_listeners(name)  # or they would try the dropped database for the rest of the run
     with psycopg.connect(_psycopg_url(admin_url), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
