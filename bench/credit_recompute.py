@@ -198,7 +198,6 @@ def main() -> None:
                 "SQLALCHEMY_DATABASE_URI": scratch.url.replace(
                     "postgresql://", "postgresql+psycopg://", 1
                 ),
-                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
                 "REDIS_URL": "",
             }
         )
