@@ -114,27 +114,29 @@ def action_form(
 ) -> ActionForm:
     trigger = transition.trigger
 
-    class Form(ActionForm):
+    class TriggerForm(ActionForm):
         trigger_name = trigger
 
     if trigger == "assign":
-        Form.handler = SelectField(_l("Handler"), choices=handler_choices(handlers), coerce=str)
+        TriggerForm.handler = SelectField(
+            _l("Handler"), choices=handler_choices(handlers), coerce=str
+        )
     if trigger == "transfer":
-        Form.agency = SelectField(
+        TriggerForm.agency = SelectField(
             _l("Transfer to"),
             choices=[SelectChoice(str(a.id), a.name(locale)) for a in agencies],
             coerce=str,
         )
     if trigger == "record_agreement":
-        Form.amount = MoneyField(
+        TriggerForm.amount = MoneyField(
             _l("Amount agreed (CNY)"), validators=[DataRequired(_l("Enter the amount agreed."))]
         )
-        Form.terms = TextAreaField(
+        TriggerForm.terms = TextAreaField(
             _l("Terms of the agreement"),
             validators=[DataRequired(_l("Write down the terms.")), Length(max=MAX_REASON)],
         )
     if transition.ground_type is not None:
-        Form.ground = SelectField(
+        TriggerForm.ground = SelectField(
             _l("Legal ground"),
             choices=[
                 SelectChoice("", _l("Choose a ground")),
@@ -147,7 +149,7 @@ def action_form(
         )
     if trigger != "record_agreement":
         required = [DataRequired(_l("A reason is required for this action."))]
-        Form.reason = TextAreaField(
+        TriggerForm.reason = TextAreaField(
             _l("Reason") if transition.reason_required else _l("Note (optional)"),
             validators=[
                 *(required if transition.reason_required else [Optional()]),
@@ -155,7 +157,7 @@ def action_form(
             ],
         )
     kwargs = {} if formdata is None else {"formdata": formdata}
-    return Form(prefix=trigger, **kwargs)
+    return TriggerForm(prefix=trigger, **kwargs)
 
 
 class MessageForm(Form):

@@ -19,6 +19,7 @@ import time
 from flask import Flask, current_app
 
 from complaints.extensions import db
+from complaints.pg_listen import listen
 
 log = logging.getLogger(__name__)
 
@@ -82,25 +83,16 @@ class RelayLoop:
 
     def listen_for_notifications(self) -> None:
         """PostgreSQL only: nudge the loop on every committed batch of outbox rows."""
-        import psycopg
-
         with self.app.app_context():
             url = db.engine.url.render_as_string(hide_password=False)
-        url = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        backoff = 0.5
-        while not self.stopping.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    backoff = 0.5
-                    self.nudge.set()  # whatever arrived while we were not listening
-                    while not self.stopping.is_set():
-                        for _notice in connection.notifies(timeout=1.0):
-                            self.nudge.set()
-            except Exception as exc:
-                log.warning("outbox listener: %s; retrying in %.1fs", exc, backoff)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+        listen(
+            url,
+            CHANNEL,
+            self.stopping,
+            on_listening=self.nudge.set,  # whatever arrived while we were not listening
+            on_notify=self.nudge.set,
+            name="outbox listener",
+        )
 
 
 def start_relay_threads(app: Flask, *, poll_seconds: float | None = None) -> RelayLoop:
