@@ -36,16 +36,23 @@ def test_same_outlet_and_similar_story_is_flagged_across_phones(seeded):
     assert flag.text_similarity >= 0.6
 
 
-def test_a_story_filed_again_word_for_word_scores_one_without_the_sequence_search():
+def test_a_story_filed_again_word_for_word_scores_one_without_the_sequence_search(monkeypatch):
     from difflib import SequenceMatcher
 
+    from complaints.duplicates import services
     from complaints.duplicates.services import text_similarity
 
     story, retyped = "Charged 880 for a dish priced 88.", "CHARGED 880 for a dish priced 88."
+    searched = []
+    monkeypatch.setattr(
+        services, "SequenceMatcher", lambda *a: searched.append(a) or SequenceMatcher(*a)
+    )
     assert text_similarity(story, retyped) == 1.0 == SequenceMatcher(None, story, story).ratio()
+    assert searched == []  # equal texts: no search at all
     other = "Charged 880 for a dish priced 88 and refused a receipt."
     expected = SequenceMatcher(None, story.casefold(), other.casefold()).ratio()
     assert text_similarity(story, other) == expected < 1.0
+    assert len(searched) == 1  # different texts: searched, as before
 
 
 def test_checks_that_run_after_later_filings_flag_each_pair_once(seeded):
