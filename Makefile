@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics browser clean vendor-echarts wrk
+.PHONY: run test install lint translations messages migrate seed worker bench bench-queue bench-api bench-analytics bench-db browser clean vendor-echarts wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ wrk:
 # The console queue at a million cases: keyset pages and filters (appends to bench/RESULTS.md).
 bench-queue: install
 	$(BIN)/python bench/queue_keyset.py
+
+# The database's share of a filing: the SQL of one real filing replayed by pgbench (Redis on).
+bench-db: install
+	$(BIN)/python bench/db_floor.py
 
 # The API and webhooks: case read, list pages at a million cases, fan-out beside filing.
 bench-api: install

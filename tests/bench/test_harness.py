@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bench import drain, flamegraph, harness, summary
+from bench import db_floor, drain, flamegraph, harness, summary
 from bench.loadgen import WrkResult
 
 SVG = """<svg><g><title>all (1,000 samples, 100.00%)</title></g>
@@ -93,3 +93,24 @@ def test_the_worker_beside_the_app_is_its_own_cpu_column_not_others():
     assert (cpu["app"], cpu["worker"], cpu["postgres"]) == (1.0, 2.0, 0.0)
     assert cpu["machine_busy"] == 0.75
     assert cpu["others_share"] == 0.0
+
+
+def test_the_replayed_filing_takes_its_case_id_from_its_own_insert():
+    statements = [
+        "SELECT 1 FROM outlets WHERE code = 'AB'",
+        "WITH new_case AS (INSERT INTO cases (key) VALUES ('k1')) SELECT * FROM new_case",
+        "INSERT INTO case_events (case_id, note) VALUES (4242::INTEGER, 'case 4242''s ''4242''')",
+        "INSERT INTO outbox_messages (payload) VALUES ('{\"args\": [4242]}'::JSON)",
+    ]
+    script = db_floor.replay_script(statements, 4242, ["k1"]).splitlines()
+    assert script[0] == "BEGIN;"
+    assert script[-1] == "END;"
+    assert script[1].endswith("'AB';")  # before the case: kept as captured
+    assert script[2].endswith(" \\gset")  # the case's row becomes pgbench variables
+    assert f"({db_floor.FRESH_HASH})" in script[2]  # a fresh key in every transaction
+    # The id as a value becomes :id; inside literals (text, JSON) it stays captured text.
+    assert script[3].startswith("INSERT INTO case_events")
+    assert "(:id::INTEGER," in script[3]
+    assert "'case 4242''s ''4242'''" in script[3]
+    assert "[4242]" in script[4]
+    assert ":id" not in script[4]
