@@ -219,7 +219,8 @@ def section(results: dict, filing: list[str], insert: list[str]) -> list[str]:
     rows = {
         "insert": "one-row insert (`/bench/insert`'s SQL)",
         "filing": "filing (the SQL of one real filing, one transaction)",
-        "filing_no_notify": "filing without the outbox's NOTIFY trigger (comparison only)",
+        "filing_notify": "filing with the outbox's former NOTIFY trigger (migration perf_03"
+        " dropped it)",
     }
     lines = [
         TITLE,
@@ -282,13 +283,12 @@ def main() -> int:
         for name in ("insert", "filing"):
             log(f"pgbench {name}")
             results[name] = measure(db, workdir / f"{name}.sql")
-        db.scalar(
-            "SELECT 1 FROM pg_trigger WHERE tgname = 'outbox_messages_notify'"
-        )  # fails loudly if the trigger was renamed
-        with psycopg.connect(db.url, autocommit=True) as conn:
-            conn.execute("ALTER TABLE outbox_messages DISABLE TRIGGER outbox_messages_notify")
-        log("pgbench filing without NOTIFY")
-        results["filing_no_notify"] = measure(db, workdir / "filing.sql")
+        # What the outbox's former NOTIFY trigger cost (migration perf_03 dropped it): the
+        # same replay with that migration's downgrade applied, then undone.
+        harness.flask_cli(env, "db", "downgrade", "perf_02")
+        log("pgbench filing with the former NOTIFY trigger")
+        results["filing_notify"] = measure(db, workdir / "filing.sql")
+        harness.flask_cli(env, "db", "upgrade")
     harness.write_section(TITLE, section(results, filing, insert))
     log(f"wrote {harness.RESULTS}")
     shutil.rmtree(workdir, ignore_errors=True)

@@ -121,7 +121,9 @@ def load_config(instance_path: str, environ=None) -> dict:
         # Who relays the outbox: worker (the RQ worker's relay loop), thread (a background
         # thread in the web process: the default without Redis) or inline (tests).
         "OUTBOX_RELAY": environ.get("OUTBOX_RELAY", ""),
-        "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS", "2")),
+        # How often the worker's relay polls the outbox (complaints/outbox/relay.py: why no
+        # NOTIFY). A quarter of a second is nothing to a text and an idle poll one index probe.
+        "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS", "0.25")),
         # A relayed message not done after this long has its RQ job looked up; a job
         # "started" this long ago without a heartbeat belongs to a dead worker.
         "OUTBOX_LOST_CHECK_SECONDS": _int(environ, "OUTBOX_LOST_CHECK_SECONDS", 20),

@@ -1,5 +1,6 @@
-"""One PostgreSQL LISTEN loop, for the outbox relay (woken per committed batch of outbox rows)
-and the reference-data cache (emptied per committed change of reference data)."""
+"""A PostgreSQL LISTEN loop that survives outages: the reference-data cache is emptied per
+committed change of reference data (complaints/lookups.py). The outbox polls instead
+(complaints/outbox/relay.py says why)."""
 
 import logging
 import threading

@@ -4,7 +4,7 @@ RQ's default worker forks a work horse for every job; each fork paid for a fresh
 connection and the app's set-up in the child (about 200 ms of CPU per filing's two messages).
 Jobs here take ids, reload and commit, so they need no isolation a fork would give: this
 worker runs them in its own process, each inside an app context of the one app. It also runs
-the outbox relay (woken by PostgreSQL NOTIFY, polling as a fallback) and survives a Redis
+the outbox relay (polling every OUTBOX_POLL_SECONDS) and survives a Redis
 outage by reconnecting with backoff instead of exiting.
 """
 
