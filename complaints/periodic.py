@@ -16,7 +16,8 @@ def run_periodic(now: datetime | None = None) -> dict[str, int]:
     from complaints.analytics.rollups import refresh_recent
     from complaints.cases.numbering import drop_finished_day_sequences
     from complaints.compensation.clocks import chase_claims
-    from complaints.compensation.recovery import escalate_missed_top_ups, mark_overdue_recoveries
+    from complaints.compensation.deposits import escalate_missed_top_ups
+    from complaints.compensation.recovery import mark_overdue_recoveries
     from complaints.credit.recompute import refresh_expired_scores
     from complaints.notices.jobs import retry_due_notifications
     from complaints.outbox.services import recover_lost_jobs, relay_pending

@@ -7,7 +7,8 @@ written even by code that forgot to check the state.
 
 - repay: the merchant transfers the money and a fund manager confirms it arrived;
 - deduct: a fund manager takes it from a travel agency's quality guarantee deposit, and the
-  agency must top the deposit up within `Policy.deposit_top_up` working days (旅行社条例);
+  agency must top the deposit up within `Policy.deposit_top_up` working days (旅行社条例;
+  complaints/compensation/deposits.py);
 - overdue: the tick marks it and the merchant leaves the trusted list (it can still repay);
 - returned: tourist and merchant settled after the payout; the merchant's settlement money
   comes back to the fund and releases the frozen receivable.
@@ -30,7 +31,6 @@ from complaints.compensation.models import (
     TransactionKind,
 )
 from complaints.compensation.services import ClaimConflict, claim_facts, fire, live_claim
-from complaints.database import stamp_once
 from complaints.events import (
     CompensationNotice,
     MerchantHeldLiable,
@@ -50,7 +50,7 @@ from workflows.states import CompensationState, DeadlineKind, Role
 log = logging.getLogger(__name__)
 
 
-def _due(kind: DeadlineKind, now: datetime, case=None):
+def time_limit_due(kind: DeadlineKind, now: datetime, case=None):
     return add_time_limit(now, current_policy(case).limit_for(kind), current_calendar())
 
 
@@ -88,7 +88,7 @@ def hold_merchant_liable(case: Case, *, now: datetime) -> Claim | None:
 
 def open_recovery(claim: Claim, *, now: datetime) -> RecoveryOrder:
     fire(claim, "open_recovery", SYSTEM, now=now)
-    due = _due(DeadlineKind.RECOVERY_DUE, now)
+    due = time_limit_due(DeadlineKind.RECOVERY_DUE, now)
     order = RecoveryOrder(
         claim_id=claim.id,
         enterprise_id=claim.enterprise_id,
@@ -127,7 +127,7 @@ def record_merchant_repayment(claim: Claim, reference: str, actor: Actor, *, now
     db.session.expire(claim)
 
 
-def _clear_receivable(
+def clear_receivable(
     claim: Claim, kind: TransactionKind, actor: Actor, now: datetime, memo: str, extra=()
 ):
     fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
@@ -210,123 +210,11 @@ def confirm_repayment(claim: Claim, actor: Actor, *, now: datetime, reference: s
         order is not None and now <= order.due_at
     )
     fire(claim, "confirm_repayment", actor, now=now, reason=reference)
-    _clear_receivable(
+    clear_receivable(
         claim, TransactionKind.REPAYMENT, actor, now, f"merchant repaid, reference {reference}"
     )
     _close_order(claim, RecoveryState.REPAID, now)
     publish(RecoveryClosed(claim=claim, on_time=on_time, now=now))
-
-
-def deduct_deposit(claim: Claim, actor: Actor, *, now: datetime, reason: str = ""):
-    """Take what is owed from the travel agency's deposit; it has 5 working days to top up.
-
-    A deposit smaller than the debt is taken whole (`deduct_deposit_partly`): the rest stays
-    owed as a receivable, and the recovery order keeps running for it.
-    """
-    order = claim.recovery
-    owed = order.outstanding_fen
-    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=claim.enterprise_id)
-    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=claim.enterprise_id)
-    take = min(owed, deposit.balance_fen)
-    partly = 0 < take < owed
-    fire(
-        claim,
-        "deduct_deposit_partly" if partly else "deduct_deposit",
-        actor,
-        now=now,
-        reason=reason,
-    )
-    # The deposit pays the debt: its cash moves to the fund, and what the authority owes the
-    # agency for its deposit falls by the same amount.
-    extra = (ledger.Leg(deposit, -take), ledger.Leg(lodged, take))
-    top_up = _due(DeadlineKind.DEPOSIT_TOP_UP, now, claim.case)
-    if partly:
-        fund_cash = ledger.account(AccountKind.FUND_CASH, fund_id=claim.fund_id)
-        receivable = ledger.account(
-            AccountKind.MERCHANT_RECEIVABLE,
-            fund_id=claim.fund_id,
-            enterprise_id=claim.enterprise_id,
-        )
-        ledger.post(
-            TransactionKind.DEPOSIT_DEDUCTION,
-            f"claim:{claim.id}:deposit-part",
-            [ledger.Leg(fund_cash, take), ledger.Leg(receivable, -take), *extra],
-            actor_role=actor.role,
-            actor_id=actor.id,
-            now=now,
-            case_id=claim.case_id,
-            claim_id=claim.id,
-            memo=f"deducted {take} fen from a deposit smaller than the debt; the rest is owed",
-        )
-        _record_deduction(claim, take, top_up.due, state=None)
-    else:
-        _clear_receivable(
-            claim, TransactionKind.DEPOSIT_DEDUCTION, actor, now, "deducted from deposit", extra
-        )
-        _record_deduction(claim, take, top_up.due, state=RecoveryState.DEDUCTED, now=now)
-        # Taken, not repaid: no credit points, but the debt is gone, so the list is looked at.
-        publish(RecoveryClosed(claim=claim, on_time=False, now=now))
-    publish(
-        CompensationNotice(
-            claim.case,
-            f"deposit_top_up_due:{now.isoformat()}",
-            {"amount_fen": take, "due_at": top_up.due},
-        )
-    )
-
-
-def _record_deduction(claim, take: int, top_up_due, *, state, now=None) -> None:
-    values = {
-        "deducted_fen": RecoveryOrder.deducted_fen + take,
-        "deposit_top_up_due_at": top_up_due,
-        "deposit_topped_up_at": None,
-        "top_up_escalated_at": None,
-    }
-    if state is not None:
-        values.update(state=state, repaid_at=now)
-    db.session.execute(
-        update(RecoveryOrder)
-        .where(RecoveryOrder.claim_id == claim.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(claim)
-    db.session.expire(claim.recovery)
-
-
-def lodge_deposit(enterprise_id: int, amount_fen: int, *, key: str, actor: Actor, now: datetime):
-    """A travel agency lodges (or tops up) its quality guarantee deposit."""
-    deposit = ledger.account(AccountKind.MERCHANT_DEPOSIT, enterprise_id=enterprise_id)
-    lodged = ledger.account(AccountKind.DEPOSIT_LODGED, enterprise_id=enterprise_id)
-    transaction = ledger.post(
-        TransactionKind.DEPOSIT_LODGEMENT,
-        key,
-        [ledger.Leg(deposit, amount_fen), ledger.Leg(lodged, -amount_fen)],
-        actor_role=actor.role,
-        actor_id=actor.id,
-        now=now,
-        memo="quality guarantee deposit lodged",
-    )
-    _mark_topped_up(enterprise_id, amount_fen, now)
-    return transaction
-
-
-def _mark_topped_up(enterprise_id: int, amount_fen: int, now: datetime) -> None:
-    """A lodgement tops up the oldest deductions it covers in full."""
-    waiting = db.session.scalars(
-        select(RecoveryOrder)
-        .where(
-            RecoveryOrder.enterprise_id == enterprise_id,
-            RecoveryOrder.deposit_top_up_due_at.is_not(None),
-            RecoveryOrder.deposit_topped_up_at.is_(None),
-        )
-        .order_by(RecoveryOrder.deposit_top_up_due_at)
-    ).all()
-    for order in waiting:
-        if order.deducted_fen > amount_fen:
-            break
-        amount_fen -= order.deducted_fen
-        order.deposit_topped_up_at = now
 
 
 def settle_after_payout(
@@ -345,7 +233,7 @@ def settle_after_payout(
         return None
     facts = claim_facts(claim, now, parties_settled=True)
     fire(claim, "return_to_fund", actor, now=now, reason=reference, facts=facts)
-    _clear_receivable(
+    clear_receivable(
         claim,
         TransactionKind.RETURN_TO_FUND,
         actor,
@@ -381,34 +269,6 @@ def refer_to_regulator(claim: Claim, now: datetime) -> None:
             case, f"referred_to_regulator:{claim.id}", {"amount_fen": claim.amount_fen}
         )
     )
-
-
-def escalate_missed_top_ups(now: datetime, batch: int = 500) -> int:
-    """The tick: a deposit not topped up within its limit is reported once (travel agencies
-    must restore it within 5 working days of the notice, 旅行社条例)."""
-    due = db.session.scalars(
-        select(RecoveryOrder.id)
-        .where(
-            RecoveryOrder.deposit_top_up_due_at < now,
-            RecoveryOrder.deposit_topped_up_at.is_(None),
-            RecoveryOrder.top_up_escalated_at.is_(None),
-        )
-        .limit(batch)
-    ).all()
-    escalated = 0
-    for order_id in due:
-        if stamp_once(db.session, RecoveryOrder.top_up_escalated_at, order_id, now):
-            order = db.session.get(RecoveryOrder, order_id)
-            publish(
-                CompensationNotice(
-                    order.claim.case,
-                    f"deposit_top_up_missed:{order.id}",
-                    {"amount_fen": order.deducted_fen, "due_at": order.deposit_top_up_due_at},
-                )
-            )
-            escalated += 1
-        db.session.commit()
-    return escalated
 
 
 def mark_overdue_recoveries(now: datetime, batch: int = 500) -> int:

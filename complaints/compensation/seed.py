@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from complaints.cases.workflow import SYSTEM
 from complaints.categories import Category
+from complaints.compensation.deposits import lodge_deposit
 from complaints.compensation.ledger import transaction_exists
 from complaints.compensation.models import Fund
-from complaints.compensation.recovery import lodge_deposit
 from complaints.compensation.services import contribute
 from complaints.database import utcnow
 from complaints.extensions import db

@@ -25,7 +25,7 @@ from complaints.cases.reasons import readable_reason
 from complaints.cases.services import case_for_tracking_key
 from complaints.cases.tracking_views import render_tracking
 from complaints.cases.workflow import Actor
-from complaints.compensation import queries, recovery, services
+from complaints.compensation import deposits, queries, recovery, services
 from complaints.compensation.forms import (
     AskForm,
     EmptyForm,
@@ -156,11 +156,11 @@ ACTIONS = {
     "reject": (ReasonForm, lambda c, a, f, now: services.reject(c, a, reason=f, now=now)),
     "deduct_deposit": (
         ReasonForm,
-        lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
+        lambda c, a, f, now: deposits.deduct_deposit(c, a, now=now, reason=f),
     ),
     "deduct_deposit_partly": (
         ReasonForm,
-        lambda c, a, f, now: recovery.deduct_deposit(c, a, now=now, reason=f),
+        lambda c, a, f, now: deposits.deduct_deposit(c, a, now=now, reason=f),
     ),
     "reject_repayment_reference": (
         ReasonForm,

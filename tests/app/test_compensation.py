@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from complaints.cases.workflow import SYSTEM
-from complaints.compensation import ledger, recovery, services
+from complaints.compensation import deposits, ledger, recovery, services
 from complaints.compensation.jobs import pay_claim
 from complaints.compensation.models import (
     AccountKind,
@@ -299,7 +299,7 @@ def test_recovery_from_a_travel_agencys_deposit_with_the_top_up_rule(seeded):
     deposit_before = balance(AccountKind.MERCHANT_DEPOSIT, enterprise_id=agency)
     assert deposit_before == 20_000_000  # ¥200,000 seeded (旅行社条例 Art. 13)
     cash_before = fund_cash(fund)
-    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment offered")
+    deposits.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment offered")
     db.session.commit()
     claim = reload(claim)
     assert claim.state is C.DEDUCTED
@@ -308,13 +308,13 @@ def test_recovery_from_a_travel_agencys_deposit_with_the_top_up_rule(seeded):
     order = claim.recovery
     assert order.state is RecoveryState.DEDUCTED
     assert order.deposit_top_up_due_at > order.repaid_at  # 5 working days to top it up
-    recovery.lodge_deposit(agency, 45_000, key="top-up:1", actor=MERCHANT, now=utcnow())
+    deposits.lodge_deposit(agency, 45_000, key="top-up:1", actor=MERCHANT, now=utcnow())
     db.session.commit()
     assert balance(AccountKind.MERCHANT_DEPOSIT, enterprise_id=agency) == deposit_before
     # A restaurant holds no deposit: the table's guard refuses.
     other = _paid_claim(AH_HAI, amount_fen=10_000)
     with pytest.raises(TransitionRefused) as refused:
-        recovery.deduct_deposit(other, FUND_MANAGER, now=utcnow())
+        deposits.deduct_deposit(other, FUND_MANAGER, now=utcnow())
     assert refused.value.code is RefusalCode.GUARD_FAILED
     db.session.rollback()
     assert_books_balance()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from complaints.compensation import recovery, services
+from complaints.compensation import deposits, recovery, services
 from complaints.compensation.models import Claim, RecoveryState
 from complaints.compensation.services import request_claim
 from complaints.credit.engine import CreditEventKind
@@ -257,16 +257,16 @@ def test_a_deduction_asks_for_a_top_up_tracks_it_and_escalates_a_miss(seeded):
     from tests.app.test_compensation_support import COCONUT_DREAM
 
     claim = paid_large_claim(COCONUT_DREAM)
-    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    deposits.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
     db.session.commit()
     claim = reload(claim)
     order = claim.recovery
     assert (order.state, order.deducted_fen) == (RecoveryState.DEDUCTED, LARGE)
     assert any(key.startswith("deposit_top_up_due") for key in _claim_keys(claim))
-    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at) == 0
-    missed = recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(minutes=1))
+    assert deposits.escalate_missed_top_ups(order.deposit_top_up_due_at) == 0
+    missed = deposits.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(minutes=1))
     assert missed == 1
-    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+    assert deposits.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
     assert f"deposit_top_up_missed:{order.id}" in _claim_keys(claim)
 
 
@@ -274,15 +274,15 @@ def test_a_top_up_in_time_is_recorded_and_not_escalated(seeded):
     from tests.app.test_compensation_support import COCONUT_DREAM
 
     claim = paid_large_claim(COCONUT_DREAM)
-    recovery.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
+    deposits.deduct_deposit(claim, FUND_MANAGER, now=utcnow(), reason="no repayment")
     db.session.commit()
-    recovery.lodge_deposit(
+    deposits.lodge_deposit(
         claim.enterprise_id, LARGE, key="top-up:t1", actor=MERCHANT, now=utcnow()
     )
     db.session.commit()
     order = reload(claim).recovery
     assert order.deposit_topped_up_at is not None
-    assert recovery.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
+    assert deposits.escalate_missed_top_ups(order.deposit_top_up_due_at + timedelta(days=1)) == 0
 
 
 def test_a_deposit_smaller_than_the_debt_is_taken_and_the_rest_stays_owed(seeded):
@@ -305,7 +305,7 @@ def test_a_deposit_smaller_than_the_debt_is_taken_and_the_rest_stays_owed(seeded
         now=utcnow(),
     )
     db.session.commit()
-    recovery.deduct_deposit(reload(claim), FUND_MANAGER, now=utcnow(), reason="deposit too small")
+    deposits.deduct_deposit(reload(claim), FUND_MANAGER, now=utcnow(), reason="deposit too small")
     db.session.commit()
     claim = reload(claim)
     assert claim.state is C.RECOVERY_OPEN  # still owed: the rest
