@@ -114,3 +114,14 @@ def test_the_replayed_filing_takes_its_case_id_from_its_own_insert():
     assert "'case 4242''s ''4242'''" in script[3]
     assert "[4242]" in script[4]
     assert ":id" not in script[4]
+
+
+def test_the_budget_per_filing_follows_from_the_insert_ceiling_of_the_same_run(monkeypatch):
+    monkeypatch.setattr(harness, "machine", lambda: {"nproc": 2})
+    insert = _result(1000, 20)
+    insert.cpu = {"app": 1.0, "postgres": 0.2}
+    text = " ".join(db_floor.budget(insert, filing_postgres_ms=0.9))
+    # 0.5 x 1,000 req/s = 500 filings/s on 2 cores: 4 ms each, less 0.9 + 1.2 ms.
+    assert "500 filings/s on 2 cores" in text
+    assert "**4.00 ms of CPU per filing**" in text
+    assert "**1.90 ms** remain" in text
