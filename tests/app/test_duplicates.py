@@ -70,6 +70,39 @@ def test_checks_that_run_after_later_filings_flag_each_pair_once(seeded):
     assert len(open_flags_for(second.id)) == 1
 
 
+def test_a_rushs_flags_are_written_by_one_insert_statement(seeded):
+    """A bus at one stall: every filing meets the earlier ones. The batch's flags go to the
+    database as one multi-row INSERT, not as psycopg's executemany of one INSERT per flag,
+    and a second run adds (and counts) none."""
+    from sqlalchemy import event
+
+    from complaints.cases.models import Case
+    from complaints.duplicates.services import flag_possible_duplicates
+
+    phones = [f"+86138111100{n:02d}" for n in range(5)]
+    filed = [
+        file_case(outlet_named("Ah Hai"), now=NOW + timedelta(minutes=n), phone=phone,
+                  run_jobs=False)
+        for n, phone in enumerate(phones)
+    ]  # fmt: skip
+    cases = db.session.scalars(select(Case).where(Case.id.in_([c.id for c in filed]))).all()
+    inserts: list = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        if statement.startswith("INSERT INTO duplicate_flags"):
+            inserts.append(parameters)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert flag_possible_duplicates(cases) == 10  # each pair of the five, once
+        assert flag_possible_duplicates(cases) == 0  # a job run twice adds none
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    # Each run: one statement holding the ten rows' five values each (executemany got a list
+    # of ten rows).
+    assert [len(parameters) for parameters in inserts] == [10 * 5, 10 * 5]
+
+
 def test_unrelated_cases_are_not_flagged(seeded):
     file_case(outlet_named("Ah Hai"), now=NOW, phone="+8613811112222")
     later = file_case(
