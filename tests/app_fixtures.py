@@ -80,6 +80,10 @@ def app_ctx(app):
         _empty_all_tables(app)
 
 
+RESTART_SEQUENCES = (
+    "SELECT setval(oid, 1, false) FROM pg_class "
+    "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+)
 DAY_SEQUENCES = (
     "SELECT sequence_name FROM information_schema.sequences "
     "WHERE sequence_name LIKE 'case\\_no\\_%'"
@@ -90,20 +94,21 @@ def _empty_all_tables(app):
     from complaints import lookups
     from complaints.extensions import db
 
-    lookups.clear()  # TRUNCATE goes beneath the ORM, which is what invalidates the cache
+    lookups.clear()  # Core DELETEs go beneath the ORM, which is what invalidates the cache
     db.session.rollback()
     db.session.remove()
-    tables = list(reversed(db.metadata.sorted_tables))
+    tables = list(reversed(db.metadata.sorted_tables))  # children before their parents
     with db.engine.begin() as conn:
+        for table in tables:
+            conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE and a restart of the sequences, not TRUNCATE ... RESTART IDENTITY: a
+            # TRUNCATE of 54 tables gives each table and index new files, 250 ms per test
+            # against 17 ms for this (a test's rows are a few dozen).
+            conn.execute(text(RESTART_SEQUENCES))
             # Case numbers' per-day sequences belong to no table: numbering starts again too.
             for (sequence,) in conn.execute(text(DAY_SEQUENCES)):
                 conn.execute(text(f'DROP SEQUENCE IF EXISTS "{sequence}"'))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
 
 
 @pytest.fixture
