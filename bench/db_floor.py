@@ -31,15 +31,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness, scenario
+from bench import harness, loadgen, scenario
 from bench.profiling import _submitter
 from bench.run import SUBMIT_OUTLET, create_bench_table, seeded_outlets
-from bench.scenario import CONNECTIONS, WORKERS, complaint_fields
+from bench.scenario import CONNECTIONS, SECONDS, THREADS, WARMUP, WORKERS, complaint_fields
 
 TITLE = "## The database's share of a filing (`make bench-db`)"
 CAPTURED_CASE_ID = 987_654_321  # far above any seeded case: found again in the captured SQL
 WARM_FILINGS = 5
-CLIENTS, THREADS, SECONDS, WARMUP = 16, 2, 10, 3
 FRESH_HASH = "md5(random()::text) || md5(random()::text)"
 PGBENCH = shutil.which("pgbench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -132,7 +131,7 @@ def capture(env: dict, token: str, outlet_code: str, redis_url: str):
 
 
 def pgbench(url: str, script: Path, seconds: int) -> int:
-    """Transactions pgbench completed in `seconds` at CLIENTS connections (prepared, as
+    """Transactions pgbench completed in `seconds` at CONNECTIONS connections (prepared, as
     psycopg prepares a statement from its fifth run on)."""
     completed = subprocess.run(  # noqa: S603 - Debian's pgbench
         [
@@ -140,7 +139,7 @@ def pgbench(url: str, script: Path, seconds: int) -> int:
             "-n",
             "-M",
             "prepared",
-            f"-c{CLIENTS}",
+            f"-c{CONNECTIONS}",
             f"-j{THREADS}",
             f"-T{seconds}",
             "-f",
@@ -165,47 +164,31 @@ class ServerCpu:
     from /proc by its end; their time is then in the postmaster's cutime and cstime."""
 
     def __init__(self, url: str):
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(url) as conn:  # the backend's parent, read while it lives
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        self.postmaster = _stat(backend)[0]
+            self.postmaster = loadgen.process_ticks(backend)[0]
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def seconds(self) -> float:
         ticks = 0
         for entry in os.listdir("/proc"):
             if entry.isdigit():
-                stat = _stat(int(entry))
+                stat = loadgen.process_ticks(int(entry))
                 if stat and (stat[0] == self.postmaster or int(entry) == self.postmaster):
                     ticks += stat[1]
-        ticks += _stat(self.postmaster)[2]
+        ticks += loadgen.process_ticks(self.postmaster)[2]
         return ticks / self.tick
-
-
-def _stat(pid: int) -> tuple[int, int, int] | None:
-    """(ppid, utime + stime, cutime + cstime) in clock ticks, None if it has exited."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # fields[1] is stat's 4th field, ppid
-    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
-
-
-def _busy_and_all() -> tuple[float, float]:
-    with open("/proc/stat") as stat:
-        cpu = [int(n) for n in stat.readline().split()[1:8]]
-    return sum(cpu) - cpu[3] - cpu[4], sum(cpu)  # all but idle and iowait
 
 
 def measure(db: harness.ScratchDatabase, script: Path) -> dict:
     pgbench(db.url, script, WARMUP)
     server = ServerCpu(db.url)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    postgres, (busy, total) = server.seconds(), _busy_and_all()
+    postgres, (busy, total) = server.seconds(), loadgen.machine_ticks()
     transactions = pgbench(db.url, script, SECONDS)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     postgres = server.seconds() - postgres
-    busy_after, total_after = _busy_and_all()
+    busy_after, total_after = loadgen.machine_ticks()
     client = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     return {
         "tps": transactions / SECONDS,
@@ -250,7 +233,7 @@ def section(results: dict, filing: list[str], insert: list[str]) -> list[str]:
         TITLE,
         "",
         f"Written by `bench/db_floor.py` on {harness.machine()['date']}. pgbench "
-        f"(`-M prepared -c{CLIENTS} -j{THREADS} -T{SECONDS}`, after {WARMUP} s of warm-up) "
+        f"(`-M prepared -c{CONNECTIONS} -j{THREADS} -T{SECONDS}`, after {WARMUP} s of warm-up) "
         "replays the statements below with no Python in the way, on a fresh migrated and "
         "seeded database; CPU per transaction from /proc as in the load bench.",
         "",

@@ -7,6 +7,7 @@ import subprocess
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 WRK = "/usr/bin/wrk"
 
@@ -169,11 +170,34 @@ class WaitSampler:
         return {name: count / self.samples for name, count in self.counts.most_common() if count}
 
 
+def _stat_fields(stat: str) -> list[str]:
+    """The fields of a /proc/<pid>/stat text after the command name: [1] is ppid, [11] and
+    [12] utime and stime, [13] and [14] the reaped children's cutime and cstime."""
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def stat_ticks(stat: str) -> tuple[int, int]:
     """(ppid, utime + stime in clock ticks) from the text of a /proc/<pid>/stat file."""
-    fields = stat[stat.rindex(")") + 2 :].split()
-    # fields[1] is ppid; fields[11], fields[12] are utime, stime (stat fields 14, 15)
+    fields = _stat_fields(stat)
     return int(fields[1]), int(fields[11]) + int(fields[12])
+
+
+def process_ticks(pid: int) -> tuple[int, int, int] | None:
+    """(ppid, utime + stime, the reaped children's cutime + cstime) in clock ticks, None once
+    the process has exited."""
+    try:
+        fields = _stat_fields(Path(f"/proc/{pid}/stat").read_text())
+    except OSError:
+        return None
+    return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of the whole machine since boot; busy is all but idle and
+    iowait."""
+    with open("/proc/stat") as stat:
+        cpu = [int(n) for n in stat.readline().split()[1:9]]
+    return sum(cpu) - cpu[3] - cpu[4], sum(cpu)
 
 
 class CpuMeter:
@@ -226,15 +250,14 @@ class CpuMeter:
                 break
             app |= children
         children_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        with open("/proc/stat") as stat:
-            cpu = [int(n) for n in stat.readline().split()[1:]]
+        busy, total = machine_ticks()
         return {
             "app": {pid: processes[pid][1] for pid in app if pid in processes},
             "postgres": {pid: processes[pid][1] for pid in postgres if pid in processes},
             "worker": {pid: processes[pid][1] for pid in (self.worker_pid,) if pid in processes},
             "wrk": children_usage.ru_utime + children_usage.ru_stime,
-            "busy": (sum(cpu[:8]) - cpu[3] - cpu[4]) / self.tick,  # all but idle and iowait
-            "all": sum(cpu[:8]) / self.tick,
+            "busy": busy / self.tick,
+            "all": total / self.tick,
         }
 
     def __enter__(self):

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from complaints.extensions import db
-from complaints.pg_listen import listen
 
 log = logging.getLogger(__name__)
 
@@ -97,24 +96,29 @@ class LookupCache:
         return self.listening
 
     def _listen(self) -> None:
-        listen(
-            self.database_url,
-            CHANNEL,
-            self.stopping,
-            on_listening=self._listening,
-            on_notify=self.clear,
-            on_lost=self._lost,  # bypass the cache until listening again
-            name="lookup cache listener",
-        )
-        self.listening = False
+        import psycopg
 
-    def _listening(self) -> None:
-        self.clear()  # whatever changed while we were not listening
-        self.listening = True
-
-    def _lost(self) -> None:
+        url = self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self.clear()  # whatever changed while we were not listening
+                    self.listening, backoff = True, 0.5
+                    while not self.stopping.is_set():  # a second at a time, to notice stop()
+                        for _notice in connection.notifies(timeout=1.0):
+                            self.clear()
+            except Exception as exc:  # any failure: bypass the cache until listening again
+                if self.stopping.is_set():
+                    break
+                level = logging.WARNING if backoff <= 1 else logging.DEBUG  # say it once
+                log.log(level, "lookup cache listener: %s; retrying in %.1fs", exc, backoff)
+            self.listening = False
+            self.clear()
+            self.stopping.wait(backoff)
+            backoff = min(backoff * 2, 30)
         self.listening = False
-        self.clear()
 
 
 def stop_listeners(database: str | None = None) -> None:

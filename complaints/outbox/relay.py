@@ -4,9 +4,8 @@ Two loops share one shape (wait for a nudge or a timeout, then relay what is due
 - the worker's relay thread (production, `flask worker`): polls every OUTBOX_POLL_SECONDS
   (a quarter of a second). It is not woken by NOTIFY: PostgreSQL serialises the commits of
   all transactions that NOTIFY (a database-wide lock held through the commit's WAL flush), and
-  a trigger on outbox_messages made every filing one of them. `make bench-db`: 1,228 filings/s
-  of PostgreSQL alone with the trigger, 1,590 without, and 0.15 ms less server CPU each. An
-  idle poll is one index probe;
+  a trigger on outbox_messages made every filing one of them (`make bench-db` measures the
+  difference; bench/RESULTS.md). An idle poll is one index probe;
 - the embedded background thread (no Redis, `make run`): woken in-process by the request
   that just committed, polling every EMBEDDED_POLL_SECONDS for other processes' rows, running
   the jobs in this process.

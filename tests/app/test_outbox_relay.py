@@ -121,8 +121,7 @@ def test_the_workers_relay_finds_committed_rows_by_polling(seeded, fakes, app, r
 @pytest.mark.postgres
 def test_a_filing_commits_without_notify(seeded, fakes, app):
     """A transaction that NOTIFYs takes a database-wide lock through its commit, so filings
-    committed one at a time (1,228 against 1,590 filings/s of PostgreSQL alone, `make
-    bench-db`): nothing on the outbox's way may notify."""
+    committed one at a time (`make bench-db`): nothing on the outbox's way may notify."""
     import psycopg
 
     if db.engine.dialect.name != "postgresql":
